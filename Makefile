@@ -1,0 +1,47 @@
+# The assistant's commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+SPACY := build/spacy/en_mindwork/meta.json
+
+.PHONY: help setup run train test unit stories eval validate lint lock clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock scripts/setup-venv.sh
+	@bash scripts/setup-venv.sh
+
+$(SPACY): $(VENV)/.installed bot/spacy_pipeline.py
+	$(PY) -m bot.spacy_pipeline
+
+setup: $(VENV)/.installed $(SPACY) ## Create the virtual environment and build the spaCy pipeline
+
+train: setup ## Train the model, only if data, domain, config or NLU code changed
+	$(PY) -m bot.launcher train
+
+run: setup ## Set up, train if needed, start the assistant; Ctrl-C stops it
+	$(PY) -m bot.launcher run
+
+test: train ## Set up and run every test: lint, data validation, unit, stories, HTTP, held-out eval
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest
+	$(MAKE) --no-print-directory eval
+
+eval: train ## Held-out NLU evaluation: per-topic precision, recall, confusions; fails below 90%
+	$(PY) -m bot.evaluate --model models/current.tar.gz
+
+lint: setup ## ruff and mypy
+	$(BIN)/ruff check bot actions tests
+	$(BIN)/mypy bot actions
+
+lock: $(VENV)/.installed ## Re-resolve requirements.in into requirements.lock with Rasa's pins
+	$(BIN)/uv pip compile requirements.in --python-version 3.10 -o requirements.lock
+
+clean: ## Remove the virtual environment, built pipeline, models and results
+	rm -rf $(VENV) build models results .pytest_cache .mypy_cache .ruff_cache

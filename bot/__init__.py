@@ -1,0 +1,1 @@
+"""The project's own Python: NLU components, channels, settings and the launcher."""

@@ -1,0 +1,192 @@
+"""Trains when needed and runs the assistant: the action server and the Rasa server together.
+
+    python -m bot.launcher train   # train only if data, domain, config or NLU code changed
+    python -m bot.launcher run     # train if needed, start both servers, stop both on Ctrl-C
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterable, List, Optional
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models" / "current.tar.gz"
+FINGERPRINT = ROOT / "models" / "current.fingerprint"
+SPACY_PIPELINE = ROOT / "build" / "spacy" / "en_mindwork"
+# Everything a trained model depends on; a change to any of these retrains.
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu", "bot/spacy_pipeline.py")
+RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
+ACTIONS_PORT = 5055  # endpoints.yml points the Rasa server here
+READY_TIMEOUT_S = 180
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def _files(paths: Iterable[str]) -> List[Path]:
+    found: List[Path] = []
+    for name in paths:
+        path = ROOT / name
+        if path.is_dir():
+            found.extend(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        elif path.exists():
+            found.append(path)
+    return sorted(found)
+
+
+def fingerprint() -> str:
+    """A hash of the training inputs' names and contents."""
+    digest = hashlib.sha256()
+    for path in _files(TRAINING_INPUTS):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_spacy_pipeline() -> None:
+    if not (SPACY_PIPELINE / "meta.json").exists():
+        subprocess.run([sys.executable, "-m", "bot.spacy_pipeline"], cwd=ROOT, check=True)
+
+
+def train_if_needed(force: bool = False) -> bool:
+    """Trains a model unless the current one was trained from the same inputs."""
+    build_spacy_pipeline()
+    current = fingerprint()
+    if not force and MODEL.exists() and FINGERPRINT.exists():
+        if FINGERPRINT.read_text().strip() == current:
+            print(f"Model is up to date ({MODEL.relative_to(ROOT)}); not retraining.")
+            return False
+    print("Training the assistant...")
+    started = time.monotonic()
+    subprocess.run(
+        [_bin("rasa"), "train", "--fixed-model-name", "current", "--out", "models"],
+        cwd=ROOT,
+        check=True,
+    )
+    FINGERPRINT.write_text(current)
+    print(f"Trained in {time.monotonic() - started:.0f} s.")
+    return True
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} did not start: the process exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} was not ready within {timeout_s:.0f} s")
+
+
+def _server_env() -> dict:
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+
+
+def start_action_server(port: int = ACTIONS_PORT) -> subprocess.Popen:
+    return subprocess.Popen(
+        [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        cwd=ROOT,
+        env=_server_env(),
+    )
+
+
+def start_servers(
+    rasa_port: int = RASA_PORT,
+    actions_port: int = ACTIONS_PORT,
+    endpoints: Path = ROOT / "endpoints.yml",
+    env: Optional[dict] = None,
+) -> List[subprocess.Popen]:
+    """Starts the action server and the Rasa server; returns once both answer.
+
+    `endpoints` must point the Rasa server at `actions_port`.
+    """
+    actions = start_action_server(actions_port)
+    rasa = subprocess.Popen(
+        [
+            _bin("rasa"), "run",
+            "--model", str(MODEL),
+            "--endpoints", str(endpoints),
+            "--credentials", "credentials.yml",
+            "--port", str(rasa_port),
+        ],
+        cwd=ROOT,
+        env={**_server_env(), **(env or {})},
+    )
+    processes = [actions, rasa]
+    try:
+        wait_until_ready(f"http://localhost:{actions_port}/health", actions, READY_TIMEOUT_S)
+        wait_until_ready(f"http://localhost:{rasa_port}/webhooks/rest/", rasa, READY_TIMEOUT_S)
+    except BaseException:
+        stop(processes)
+        raise
+    return processes
+
+
+def stop(processes: List[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run() -> int:
+    started = time.monotonic()
+    train_if_needed()
+    processes = start_servers()
+    print(
+        f"\nThe assistant is ready ({time.monotonic() - started:.0f} s).\n"
+        f"  REST API: POST http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
+        f'            body {{"sender": "<conversation id>", "message": "what is bdnf?"}}\n'
+        f"  Actions:  http://localhost:{ACTIONS_PORT}\n"
+        "Press Ctrl-C to stop both servers.",
+        flush=True,
+    )
+    try:
+        while processes[1].poll() is None:
+            if processes[0].poll() is not None:
+                # Crisis turns and the notice do not need it, but follow-ups do: bring it back.
+                print("The action server exited; restarting it.", file=sys.stderr)
+                time.sleep(2)
+                processes[0] = start_action_server(ACTIONS_PORT)
+            time.sleep(0.5)
+        print("The Rasa server exited; stopping.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...")
+        return 0
+    finally:
+        stop(processes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("command", choices=["train", "run"])
+    parser.add_argument("--force", action="store_true", help="train even when nothing changed")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    if args.command == "train":
+        train_if_needed(force=args.force)
+        return 0
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

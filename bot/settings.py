@@ -1,0 +1,268 @@
+"""Deployment settings: read from `clinic.yml`, overridden by environment variables, validated.
+
+This is the one place that reads clinic settings and the one place that validates values a page
+sends as message metadata. Everything else asks `load_settings()` and `contact_for()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SETTINGS_PATH_ENV = "CLINIC_SETTINGS"
+DEFAULT_SETTINGS_PATH = PROJECT_ROOT / "clinic.yml"
+
+MAX_NAME_CHARS = 80
+MAX_URL_CHARS = 300
+# Letters, digits, spaces and light punctuation: nothing that Markdown or HTML would interpret.
+_NAME = re.compile(r"^[\w .,'&/+-]{1,%d}$" % MAX_NAME_CHARS)
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{1,23}[0-9]$")
+_REGION = re.compile(r"^[A-Za-z]{2}$")
+_URL_FORBIDDEN = re.compile(r"[\s<>\"'()\[\]{}\\^`|]")
+
+
+@dataclass(frozen=True)
+class HelpLine:
+    """A crisis line: who answers, and the numbers to call or text."""
+
+    name: str
+    call: Optional[str] = None
+    text: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RegionCrisisLines:
+    """What a region's crisis resources are: help lines and the emergency number."""
+
+    region_name: str
+    lines: Tuple[HelpLine, ...]
+    emergency: Optional[str]
+
+
+# Public, free, 24/7 national lines. A region not listed gets "your local emergency number".
+CRISIS_LINES_BY_REGION: Dict[str, RegionCrisisLines] = {
+    "US": RegionCrisisLines(
+        "the US", (HelpLine("988 Suicide & Crisis Lifeline", call="988", text="988"),), "911"
+    ),
+    "CA": RegionCrisisLines(
+        "Canada", (HelpLine("9-8-8 Suicide Crisis Helpline", call="988", text="988"),), "911"
+    ),
+    "GB": RegionCrisisLines("the UK", (HelpLine("Samaritans", call="116 123"),), "999"),
+    "IE": RegionCrisisLines("Ireland", (HelpLine("Samaritans", call="116 123"),), "112"),
+    "AU": RegionCrisisLines("Australia", (HelpLine("Lifeline", call="13 11 14"),), "000"),
+    "NZ": RegionCrisisLines(
+        "New Zealand", (HelpLine("Need to talk? 1737", call="1737", text="1737"),), "111"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ClinicContact:
+    """Who to refer people to; any field may be missing."""
+
+    name: Optional[str] = None
+    phone: Optional[str] = None
+    booking_url: Optional[str] = None
+
+    def is_empty(self) -> bool:
+        return not (self.name or self.phone or self.booking_url)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A deployment's settings, after validation."""
+
+    contact: ClinicContact = field(default_factory=ClinicContact)
+    crisis_region: str = "US"
+    crisis_line: Optional[HelpLine] = None
+    retention_minutes: int = 60
+    max_message_chars: int = 2000
+
+
+# --- validators: return the clean value, or None with the reason -------------------------------
+
+
+def clean_name(value: Any) -> Tuple[Optional[str], str]:
+    if not isinstance(value, str) or not value.strip():
+        return None, "not a non-empty string"
+    value = " ".join(value.split())
+    if not _NAME.match(value):
+        return None, f"must be at most {MAX_NAME_CHARS} letters, digits, spaces or .,'&/+-"
+    return value, ""
+
+
+def clean_phone(value: Any) -> Tuple[Optional[str], str]:
+    if not isinstance(value, str):
+        return None, "not a string"
+    value = value.strip()
+    digits = sum(ch.isdigit() for ch in value)
+    if not _PHONE.match(value) or not 3 <= digits <= 15:
+        return None, "must be 3-15 digits with optional + ( ) - . and spaces"
+    return value, ""
+
+
+def clean_https_url(value: Any) -> Tuple[Optional[str], str]:
+    if not isinstance(value, str):
+        return None, "not a string"
+    value = value.strip()
+    if not value.lower().startswith("https://"):
+        return None, "must be an https:// URL"
+    if len(value) > MAX_URL_CHARS or _URL_FORBIDDEN.search(value):
+        return None, f"must be at most {MAX_URL_CHARS} characters with no spaces or brackets"
+    parts = urlsplit(value)
+    if not parts.hostname or parts.username or parts.password:
+        return None, "must name a host and carry no credentials"
+    return value, ""
+
+
+def clean_region(value: Any) -> Tuple[Optional[str], str]:
+    if not isinstance(value, str) or not _REGION.match(value.strip()):
+        return None, "must be a two-letter country code"
+    return value.strip().upper(), ""
+
+
+def _accept(
+    source: str, key: str, value: Any, cleaner: Callable[[Any], Tuple[Optional[str], str]]
+) -> Optional[str]:
+    """Returns the cleaned value or logs why it was refused; never logs the value itself."""
+    if value is None or value == "":
+        return None
+    cleaned, reason = cleaner(value)
+    if cleaned is None:
+        logger.warning("Ignored %s setting '%s': %s.", source, key, reason)
+    return cleaned
+
+
+# --- deployment settings ------------------------------------------------------------------------
+
+
+def _read_file(path: Path) -> Dict[str, Any]:
+    if not path.exists():
+        logger.warning("Settings file %s not found; using defaults.", path)
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must be a mapping")
+    return data
+
+
+def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    section = data.get(name) or {}
+    return section if isinstance(section, Mapping) else {}
+
+
+def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
+    """Builds settings from the file's data with environment overrides, validating each value."""
+    clinic, crisis = _section(data, "clinic"), _section(data, "crisis")
+    privacy, limits = _section(data, "privacy"), _section(data, "limits")
+
+    def pick(env: str, file_value: Any) -> Any:
+        return environ[env] if environ.get(env, "") != "" else file_value
+
+    source = "deployment"
+    contact = ClinicContact(
+        name=_accept(source, "clinic.name", pick("CLINIC_NAME", clinic.get("name")), clean_name),
+        phone=_accept(
+            source, "clinic.phone", pick("CLINIC_PHONE", clinic.get("phone")), clean_phone
+        ),
+        booking_url=_accept(
+            source,
+            "clinic.booking_url",
+            pick("CLINIC_BOOKING_URL", clinic.get("booking_url")),
+            clean_https_url,
+        ),
+    )
+    region = _accept(
+        source, "crisis.region", pick("CRISIS_REGION", crisis.get("region")), clean_region
+    )
+    line_name = _accept(
+        source, "crisis.line_name", pick("CRISIS_LINE_NAME", crisis.get("line_name")), clean_name
+    )
+    line_phone = _accept(
+        source,
+        "crisis.line_phone",
+        pick("CRISIS_LINE_PHONE", crisis.get("line_phone")),
+        clean_phone,
+    )
+    return Settings(
+        contact=contact,
+        crisis_region=region or "US",
+        crisis_line=HelpLine(line_name, call=line_phone) if line_name and line_phone else None,
+        retention_minutes=_positive_int(
+            pick("RETENTION_MINUTES", privacy.get("retention_minutes")), 60
+        ),
+        max_message_chars=_positive_int(
+            pick("MAX_MESSAGE_CHARS", limits.get("max_message_chars")), 2000
+        ),
+    )
+
+
+def _positive_int(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """The deployment's settings, read once per process."""
+    path = Path(os.environ.get(SETTINGS_PATH_ENV) or DEFAULT_SETTINGS_PATH)
+    return settings_from(_read_file(path), os.environ)
+
+
+# --- per-conversation values sent by the page ---------------------------------------------------
+
+PAGE_KEYS = ("clinic_name", "clinic_phone", "booking_url", "region")
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """The valid subset of what a page sent as message metadata."""
+
+    contact: ClinicContact = field(default_factory=ClinicContact)
+    region: Optional[str] = None
+
+
+def page_settings_from(metadata: Any) -> PageSettings:
+    """Validates page metadata; invalid values are dropped with a logged warning."""
+    if not isinstance(metadata, Mapping):
+        return PageSettings()
+    source = "page"
+    return PageSettings(
+        contact=ClinicContact(
+            name=_accept(source, "clinic_name", metadata.get("clinic_name"), clean_name),
+            phone=_accept(source, "clinic_phone", metadata.get("clinic_phone"), clean_phone),
+            booking_url=_accept(
+                source, "booking_url", metadata.get("booking_url"), clean_https_url
+            ),
+        ),
+        region=_accept(source, "region", metadata.get("region"), clean_region),
+    )
+
+
+def effective_contact(settings: Settings, page: PageSettings) -> ClinicContact:
+    """The page's valid values win field by field; the deployment fills the rest."""
+    deployment = settings.contact
+    return replace(
+        deployment,
+        name=page.contact.name or deployment.name,
+        phone=page.contact.phone or deployment.phone,
+        booking_url=page.contact.booking_url or deployment.booking_url,
+    )
+
+
+def crisis_lines_for(region: str) -> Optional[RegionCrisisLines]:
+    return CRISIS_LINES_BY_REGION.get(region.upper())

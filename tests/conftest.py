@@ -1,0 +1,108 @@
+"""Shared fixtures: the project's files, the merged domain, and the running servers."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT.parent / "shared" / "spec" / "topics.md"
+
+Reply = List[Dict[str, Any]]
+
+
+def nlu_examples(path: Path) -> Dict[str, List[str]]:
+    """Examples per full label (`faq/<topic>` or intent) in one Rasa NLU file."""
+    examples: Dict[str, List[str]] = {}
+    for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+        lines = [line.strip()[2:].strip() for line in block["examples"].splitlines() if line.strip()]
+        examples.setdefault(block["intent"], []).extend(lines)
+    return examples
+
+
+def training_examples() -> Dict[str, List[str]]:
+    merged: Dict[str, List[str]] = {}
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for label, lines in nlu_examples(path).items():
+            merged.setdefault(label, []).extend(lines)
+    return merged
+
+
+@pytest.fixture(scope="session")
+def domain_responses() -> Dict[str, List[Dict[str, Any]]]:
+    """Every response the assistant can utter: domain.yml plus the retrieval responses."""
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    importer = TrainingDataImporter.load_from_config(
+        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")]
+    )
+    return dict(importer.get_domain().responses)
+
+
+class Assistant:
+    """Talks to the running Rasa server over its REST webhook."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def send(self, sender: str, message: str, metadata: Optional[Dict[str, Any]] = None) -> Reply:
+        body: Dict[str, Any] = {"sender": sender, "message": message}
+        if metadata is not None:
+            body["metadata"] = metadata
+        request = urllib.request.Request(
+            self.url,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+    """The real action server and Rasa server, on ports of their own, for the whole session."""
+    from bot import launcher
+
+    if not launcher.MODEL.exists():
+        pytest.fail("No trained model: run `make test`, which trains first.")
+    rasa_port, actions_port = 5105, 5155
+    endpoints = tmp_path_factory.mktemp("endpoints") / "endpoints.yml"
+    endpoints.write_text(
+        (ROOT / "endpoints.yml")
+        .read_text()
+        .replace("localhost:5055", f"localhost:{actions_port}")
+    )
+    processes = launcher.start_servers(rasa_port, actions_port, endpoints)
+    state = {
+        "assistant": Assistant(f"http://localhost:{rasa_port}/webhooks/rest/webhook"),
+        "processes": processes,
+        "actions_port": actions_port,
+    }
+    yield state
+    launcher.stop(state["processes"])
+
+
+@pytest.fixture
+def assistant(servers: Dict[str, Any]) -> Assistant:
+    return servers["assistant"]
+
+
+def marker_of(reply: Reply) -> Dict[str, Any]:
+    markers = [message["custom"] for message in reply if "custom" in message]
+    assert len(markers) == 1, f"expected one marker per turn, got {markers}"
+    return markers[0]
+
+
+def text_of(reply: Reply) -> str:
+    return "\n".join(message.get("text", "") for message in reply)
+
+
+@pytest.fixture
+def new_sender() -> Callable[[], str]:
+    counter = iter(range(1_000_000))
+    return lambda: f"test-{id(counter)}-{next(counter)}"
