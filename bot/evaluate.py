@@ -50,7 +50,7 @@ async def predict(model_path: Path, texts: List[str]) -> List[str]:
 
 def report(gold: List[str], predicted: List[str]) -> Dict[str, Any]:
     labels = sorted(set(gold) | set(predicted))
-    pairs = Counter(zip(gold, predicted))
+    pairs = Counter(zip(gold, predicted, strict=False))
     per_label = {}
     for label in labels:
         true_positive = pairs[(label, label)]
@@ -107,7 +107,7 @@ def main() -> int:
     result = report(gold, predicted)
     result["errors"] = [
         {"text": text, "gold": g, "predicted": p}
-        for text, g, p in zip(texts, gold, predicted)
+        for text, g, p in zip(texts, gold, predicted, strict=False)
         if g != p
     ]
     print_report(result)

@@ -1,7 +1,7 @@
 """Trains when needed and runs the assistant: the action server and the Rasa server together.
 
-    python -m bot.launcher train   # train only if data, domain, config or NLU code changed
-    python -m bot.launcher run     # train if needed, start both servers, stop both on Ctrl-C
+python -m bot.launcher train   # train only if data, domain, config or NLU code changed
+python -m bot.launcher run     # train if needed, start both servers, stop both on Ctrl-C
 """
 
 from __future__ import annotations
@@ -116,11 +116,16 @@ def start_servers(
     actions = start_action_server(actions_port)
     rasa = subprocess.Popen(
         [
-            _bin("rasa"), "run",
-            "--model", str(MODEL),
-            "--endpoints", str(endpoints),
-            "--credentials", "credentials.yml",
-            "--port", str(rasa_port),
+            _bin("rasa"),
+            "run",
+            "--model",
+            str(MODEL),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            "credentials.yml",
+            "--port",
+            str(rasa_port),
         ],
         cwd=ROOT,
         env={**_server_env(), **(env or {})},
@@ -177,7 +182,9 @@ def run() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("command", choices=["train", "run"])
     parser.add_argument("--force", action="store_true", help="train even when nothing changed")
     args = parser.parse_args()

@@ -53,7 +53,9 @@ MENU_RESPONSES = {
 # Rasa's built-in actions utter these (action_default_fallback, action_restart); they live here,
 # not in the domain, because no story or rule names them.
 BUILT_IN_RESPONSES: Dict[str, str] = {
-    "utter_default": "Sorry, I'm not sure I understood. Could you say it another way, or pick a topic?",
+    "utter_default": (
+        "Sorry, I'm not sure I understood. Could you say it another way, or pick a topic?"
+    ),
     "utter_restart": "Okay, let's start over. What would you like to know?",
 }
 UNAVAILABLE_TEXT = (
@@ -130,7 +132,9 @@ def _dialable(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit() or ch == "+")
 
 
-def compose_turn(response_name: str, response: Dict[str, Any], context: TurnContext) -> Dict[str, Any]:
+def compose_turn(
+    response_name: str, response: Dict[str, Any], context: TurnContext
+) -> Dict[str, Any]:
     """Returns the response as the user sees it: crisis lines, text, referral, notice, marker."""
     kind = kind_of(response_name)
     topic = topic_of_response(response_name)

@@ -20,7 +20,9 @@ def nlu_examples(path: Path) -> Dict[str, List[str]]:
     """Examples per full label (`faq/<topic>` or intent) in one Rasa NLU file."""
     examples: Dict[str, List[str]] = {}
     for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-        lines = [line.strip()[2:].strip() for line in block["examples"].splitlines() if line.strip()]
+        lines = [
+            line.strip()[2:].strip() for line in block["examples"].splitlines() if line.strip()
+        ]
         examples.setdefault(block["intent"], []).extend(lines)
     return examples
 
@@ -73,9 +75,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]
     rasa_port, actions_port = 5105, 5155
     endpoints = tmp_path_factory.mktemp("endpoints") / "endpoints.yml"
     endpoints.write_text(
-        (ROOT / "endpoints.yml")
-        .read_text()
-        .replace("localhost:5055", f"localhost:{actions_port}")
+        (ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
     )
     processes = launcher.start_servers(rasa_port, actions_port, endpoints)
     state = {

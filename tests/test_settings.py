@@ -50,7 +50,9 @@ def test_environment_overrides_the_file() -> None:
     assert settings.retention_minutes == 5
 
 
-def test_invalid_deployment_values_are_dropped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_invalid_deployment_values_are_dropped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level(logging.WARNING):
         settings = settings_from({"clinic": {"booking_url": "http://insecure.example"}}, {})
     assert settings.contact.booking_url is None
@@ -59,8 +61,17 @@ def test_invalid_deployment_values_are_dropped_with_a_warning(caplog: pytest.Log
 
 @pytest.mark.parametrize(
     "value",
-    ["javascript:alert(1)", "http://clinic.example", "https://", "https://a b.example",
-     "https://user:pw@clinic.example", "https://clinic.example/<script>", "x" * 400, 42, None],
+    [
+        "javascript:alert(1)",
+        "http://clinic.example",
+        "https://",
+        "https://a b.example",
+        "https://user:pw@clinic.example",
+        "https://clinic.example/<script>",
+        "x" * 400,
+        42,
+        None,
+    ],
 )
 def test_only_https_urls_are_accepted(value: object) -> None:
     assert clean_https_url(value)[0] is None

@@ -36,9 +36,10 @@ CONTEXTS = {
 
 def all_turns(domain_responses: Dict[str, List[Dict[str, Any]]]) -> List[tuple]:
     turns = []
-    for name, variations in {**domain_responses, **{
-        n: [{"text": t}] for n, t in BUILT_IN_RESPONSES.items()
-    }}.items():
+    for name, variations in {
+        **domain_responses,
+        **{n: [{"text": t}] for n, t in BUILT_IN_RESPONSES.items()},
+    }.items():
         for variation in variations:
             for label, context in CONTEXTS.items():
                 turns.append((name, label, compose_turn(name, variation, context)))
@@ -51,7 +52,9 @@ def test_every_domain_response_has_a_declared_kind(domain_responses: Dict[str, A
     assert set(KIND_BY_RESPONSE.values()) | {"answer"} == set(KINDS)
 
 
-def test_every_topic_has_an_answer_and_every_answer_a_topic(domain_responses: Dict[str, Any]) -> None:
+def test_every_topic_has_an_answer_and_every_answer_a_topic(
+    domain_responses: Dict[str, Any],
+) -> None:
     answers = {name.split("/", 1)[1] for name in domain_responses if name.startswith("utter_faq/")}
     assert answers == set(load_topics())
 
@@ -86,7 +89,7 @@ def test_answers_name_their_source_and_offer_two_to_four_related_topics(
     domain_responses: Dict[str, Any],
 ) -> None:
     topics = load_topics()
-    for name, _, turn in all_turns(domain_responses):
+    for _name, _, turn in all_turns(domain_responses):
         if turn["custom"]["kind"] != "answer":
             continue
         topic = turn["custom"]["topic"]
@@ -116,14 +119,18 @@ def test_crisis_resources_come_first_with_call_and_text_links(
 def test_a_clinic_crisis_line_is_listed_first() -> None:
     from bot.settings import HelpLine
 
-    context = TurnContext(Settings(crisis_line=HelpLine("Our on-call nurse", call="555 0100")), ClinicContact(), "US")
+    context = TurnContext(
+        Settings(crisis_line=HelpLine("Our on-call nurse", call="555 0100")), ClinicContact(), "US"
+    )
     text = compose_turn("utter_crisis", {"text": "We care."}, context)["text"]
     assert text.index("Our on-call nurse") < text.index("988")
     assert "(tel:5550100)" in text
 
 
 def test_advice_offers_the_topics_nearest_to_the_message() -> None:
-    context = TurnContext(Settings(), ClinicContact(), "US", nearby_topics=("ssri_blunting", "trauma"))
+    context = TurnContext(
+        Settings(), ClinicContact(), "US", nearby_topics=("ssri_blunting", "trauma")
+    )
     buttons = compose_turn("utter_advice", {"text": "I can't advise."}, context)["buttons"]
     assert [b["payload"] for b in buttons][:2] == ["/faq/ssri_blunting", "/faq/trauma"]
     assert len(buttons) == 3

@@ -11,6 +11,7 @@ under a millisecond, with no TensorFlow.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import warnings
@@ -23,6 +24,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -40,6 +42,7 @@ logger = logging.getLogger(__name__)
 RESPONSE_SELECTOR_KEY = "response_selector"
 RETRIEVAL_SEPARATOR = "/"
 MODEL_FILE = "topic_classifier.npz"
+RESPONSES_FILE = "responses.json"
 
 # Rasa's recipe validator only recognises its own ResponseSelector class as a consumer of
 # retrieval responses; this component consumes them, so that one warning is wrong here.
@@ -52,9 +55,13 @@ warnings.filterwarnings(
 warnings.filterwarnings("ignore", message=r"Failed to parse arguments in line '/faq/")
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+def _words(message: Message) -> set:
+    """The lower-cased lemmas of the message's alphabetic tokens."""
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    return {token.lemma.lower() for token in tokens if token.text.isalpha()}
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentTopicClassifier(GraphComponent, IntentClassifier):
     """Predicts intents and FAQ topics jointly with a multinomial logistic regression."""
 
@@ -66,11 +73,14 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> Dict[Text, Any]:
         return {
             # inverse regularisation strength of the logistic regression
-            "C": 20.0,
+            "C": 50.0,
             "max_iter": 2000,
             # the retrieval intent whose sub-labels are answered by `utter_<intent>/<topic>`
             "retrieval_intent": "faq",
             "ranking_length": 10,
+            # Recall first: a message this likely to be a crisis is treated as one.
+            "crisis_intent": "crisis",
+            "crisis_threshold": 0.25,
         }
 
     def __init__(
@@ -82,6 +92,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         weights: Optional[np.ndarray] = None,
         bias: Optional[np.ndarray] = None,
         responses: Optional[Dict[Text, List[Dict[Text, Any]]]] = None,
+        vocabulary: Optional[set] = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
@@ -90,6 +101,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         self._weights = weights
         self._bias = bias
         self._responses = responses or {}
+        self._vocabulary = vocabulary or set()
         self._button_payload = re.compile(
             rf"^/{re.escape(config['retrieval_intent'])}/(?P<topic>[a-z0-9_]+)$"
         )
@@ -127,6 +139,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         self._weights = model.coef_.astype(np.float32)
         self._bias = model.intercept_.astype(np.float32)
         self._responses = dict(training_data.responses)
+        self._vocabulary = {word for example in examples for word in _words(example)}
         self.persist()
         return self._resource
 
@@ -167,23 +180,38 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         scores = np.asarray(scores).ravel()
         probabilities = np.exp(scores - scores.max())
         probabilities /= probabilities.sum()
+        if self._vocabulary and not _words(message) & self._vocabulary:
+            # Not one word the assistant was taught: whatever the scores say, it is a guess.
+            probabilities *= 0.0
         order = np.argsort(-probabilities)
-        return [(self._labels[i], float(probabilities[i])) for i in order]
+        ranking = [(self._labels[i], float(probabilities[i])) for i in order]
+        return self._crisis_first(ranking)
+
+    def _crisis_first(self, ranking: List[Tuple[Text, float]]) -> List[Tuple[Text, float]]:
+        """Moves the crisis label to the top when its probability reaches the threshold."""
+        crisis = self._config["crisis_intent"]
+        for position, (label, confidence) in enumerate(ranking):
+            if label == crisis:
+                if position > 0 and confidence >= self._config["crisis_threshold"]:
+                    # Full confidence, so that no fallback threshold can hide the resources.
+                    return [(crisis, 1.0)] + ranking[:position] + ranking[position + 1 :]
+                break
+        return ranking
 
     def _set_prediction(self, message: Message, ranking: List[Tuple[Text, float]]) -> None:
         top_label, top_confidence = ranking[0]
         base_intent = top_label.split(RETRIEVAL_SEPARATOR)[0]
         length = self._config["ranking_length"]
-        message.set(
-            INTENT, {"name": base_intent, "confidence": top_confidence}, add_to_output=True
-        )
+        message.set(INTENT, {"name": base_intent, "confidence": top_confidence}, add_to_output=True)
         message.set(
             INTENT_RANKING_KEY,
             [{"name": label, "confidence": conf} for label, conf in ranking[:length]],
             add_to_output=True,
         )
         retrieval_intent = self._config["retrieval_intent"]
-        topics = [(label, conf) for label, conf in ranking if label.startswith(retrieval_intent + "/")]
+        topics = [
+            (label, conf) for label, conf in ranking if label.startswith(retrieval_intent + "/")
+        ]
         if base_intent != retrieval_intent or not topics:
             return
         utter_action = f"utter_{top_label}"
@@ -206,17 +234,17 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
     # --- persistence ----------------------------------------------------------------------------
 
     def persist(self) -> None:
+        if self._weights is None or self._bias is None:
+            return
         with self._model_storage.write_to(self._resource) as model_dir:
             np.savez_compressed(
                 model_dir / MODEL_FILE,
                 labels=np.array(self._labels),
+                vocabulary=np.array(sorted(self._vocabulary)),
                 weights=self._weights,
                 bias=self._bias,
             )
-            responses_path = model_dir / "responses.json"
-            import json
-
-            responses_path.write_text(json.dumps(self._responses), encoding="utf-8")
+            (model_dir / RESPONSES_FILE).write_text(json.dumps(self._responses), encoding="utf-8")
 
     @classmethod
     def load(
@@ -227,12 +255,10 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> IntentTopicClassifier:
-        import json
-
         try:
             with model_storage.read_from(resource) as model_dir:
                 stored = np.load(model_dir / MODEL_FILE, allow_pickle=False)
-                responses = json.loads((model_dir / "responses.json").read_text("utf-8"))
+                responses = json.loads((model_dir / RESPONSES_FILE).read_text("utf-8"))
                 return cls(
                     config,
                     model_storage,
@@ -241,6 +267,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
                     weights=stored["weights"],
                     bias=stored["bias"],
                     responses=responses,
+                    vocabulary={str(word) for word in stored["vocabulary"]},
                 )
         except (ValueError, FileNotFoundError):
             logger.warning("%s has no trained model; it predicts nothing.", cls.__name__)

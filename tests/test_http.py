@@ -1,0 +1,131 @@
+"""Conversations over HTTP against the real Rasa server and action server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+import yaml
+
+from bot.launcher import start_action_server, wait_until_ready
+from bot.turns import KINDS, NOTICE, REFERRAL_KINDS
+
+from conftest import ROOT, Assistant, marker_of, text_of
+
+pytestmark = pytest.mark.servers
+
+
+def story_conversations() -> List[tuple]:
+    conversations = []
+    for path in sorted((ROOT / "tests" / "stories").glob("*.yml")):
+        for story in yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]:
+            messages = [step["user"].strip() for step in story["steps"] if "user" in step]
+            conversations.append((f"{Path(path).stem}: {story['story']}", messages))
+    return conversations
+
+
+def assert_safe_turn(reply: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The invariants of every turn: one marker of a known kind, the notice visible."""
+    marker = marker_of(reply)
+    assert marker["kind"] in KINDS
+    assert "not medical advice" in text_of(reply)
+    assert marker["notice"] == NOTICE
+    if marker["kind"] in REFERRAL_KINDS:
+        assert "doctor" in text_of(reply) or "contact" in text_of(reply)
+    return marker
+
+
+@pytest.mark.parametrize("name, messages", story_conversations(), ids=lambda v: str(v)[:60])
+def test_every_turn_of_every_test_conversation_is_safe(
+    assistant: Assistant, new_sender: Callable[[], str], name: str, messages: List[str]
+) -> None:
+    sender = new_sender()
+    for message in messages:
+        assert_safe_turn(assistant.send(sender, message))
+
+
+def test_a_button_payload_picks_its_topic(
+    assistant: Assistant, new_sender: Callable[[], str]
+) -> None:
+    reply = assistant.send(new_sender(), "/faq/ketamine_dmn")
+    marker = assert_safe_turn(reply)
+    assert marker == {"kind": "answer", "topic": "ketamine_dmn", "notice": NOTICE}
+    buttons = [b for message in reply for b in message.get("buttons", [])]
+    assert 2 <= len(buttons) <= 4
+
+
+def test_tell_me_more_goes_deeper(assistant: Assistant, new_sender: Callable[[], str]) -> None:
+    sender = new_sender()
+    assert_safe_turn(assistant.send(sender, "/faq/ketamine_mechanism"))
+    first = assert_safe_turn(assistant.send(sender, "tell me more"))
+    assert first.get("topic") == "ketamine_nmda"
+    second = assert_safe_turn(assistant.send(sender, "how does that work?"))
+    assert second.get("topic") == "ketamine_synaptogenesis"
+
+
+def test_crisis_gets_resources_first(assistant: Assistant, new_sender: Callable[[], str]) -> None:
+    reply = assistant.send(new_sender(), "i want to kill myself")
+    assert assert_safe_turn(reply)["kind"] == "crisis"
+    text = text_of(reply)
+    assert text.startswith("**If you or someone else may be in danger")
+    assert "(tel:988)" in text and "(sms:988)" in text and "(tel:911)" in text
+
+
+def test_the_page_names_the_clinic_and_the_region(
+    assistant: Assistant, new_sender: Callable[[], str]
+) -> None:
+    sender = new_sender()
+    page = {
+        "clinic_name": "Bright Path Clinic",
+        "clinic_phone": "+1 555 010 0199",
+        "booking_url": "https://bright.example/book",
+        "region": "AU",
+    }
+    answer = text_of(assistant.send(sender, "/faq/bdnf", metadata=page))
+    assert "Bright Path Clinic" in answer and "(tel:+15550100199)" in answer
+    assert "(https://bright.example/book)" in answer
+    crisis = assistant.send(sender, "i want to end my life", metadata=page)
+    assert marker_of(crisis)["kind"] == "crisis" and "13 11 14" in text_of(crisis)
+
+
+def test_invalid_page_values_are_never_echoed(
+    assistant: Assistant, new_sender: Callable[[], str]
+) -> None:
+    hostile = {
+        "clinic_name": "<img src=x onerror=alert(1)>",
+        "clinic_phone": "javascript:alert(1)",
+        "booking_url": "javascript:alert(1)",
+        "region": "<b>",
+    }
+    reply = assistant.send(new_sender(), "/faq/trauma", metadata=hostile)
+    assert_safe_turn(reply)
+    text = text_of(reply)
+    assert "onerror" not in text and "javascript" not in text and "<b>" not in text
+    assert "talk to your doctor, psychiatrist or therapist" in text
+
+
+def test_without_the_action_server_crisis_and_notice_still_work(
+    servers: Dict[str, Any], new_sender: Callable[[], str]
+) -> None:
+    assistant: Assistant = servers["assistant"]
+    actions = servers["processes"][0]
+    actions.terminate()
+    actions.wait(timeout=15)
+    try:
+        sender = new_sender()
+        crisis = assistant.send(sender, "i took the whole bottle of my pills")
+        assert assert_safe_turn(crisis)["kind"] == "crisis"
+        assert "(tel:988)" in text_of(crisis)
+        answer = assert_safe_turn(assistant.send(sender, "/faq/bdnf"))
+        assert answer["topic"] == "bdnf"
+        degraded = assistant.send(sender, "tell me more")
+        marker = assert_safe_turn(degraded)
+        assert marker["kind"] == "fallback" and marker.get("reason") == "unavailable"
+        assert "try again" in text_of(degraded)
+    finally:
+        port = servers["actions_port"]
+        servers["processes"][0] = start_action_server(port)
+        wait_until_ready(f"http://localhost:{port}/health", servers["processes"][0], 120)
+    recovered = assert_safe_turn(assistant.send(sender, "tell me more"))
+    assert recovered.get("topic") == "ketamine_synaptogenesis"
