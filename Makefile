@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 SPACY := build/spacy/en_mindwork/meta.json
 
-.PHONY: help setup run train test unit stories eval validate lint lock clean
+.PHONY: help setup run train test eval crisis-eval lint lock clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ help: ## List the commands
 $(VENV)/.installed: requirements.lock scripts/setup-venv.sh
 	@bash scripts/setup-venv.sh
 
-$(SPACY): $(VENV)/.installed bot/spacy_pipeline.py
+$(SPACY): $(VENV)/.installed bot/spacy_pipeline.py bot/spacy_rules/crisis.yml
 	$(PY) -m bot.spacy_pipeline
 
 setup: $(VENV)/.installed $(SPACY) ## Create the virtual environment and build the spaCy pipeline
@@ -35,6 +35,9 @@ test: train ## Set up and run every test: lint, data validation, unit, stories, 
 
 eval: train ## Held-out NLU evaluation: per-topic precision, recall, confusions; fails below 90%
 	$(PY) -m bot.evaluate --model models/current.tar.gz
+
+crisis-eval: train ## Crisis recall and false positives per category: rules, classifier, combined
+	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz
 
 lint: setup ## ruff and mypy
 	$(BIN)/ruff check bot actions tests

@@ -23,7 +23,15 @@ MODEL = ROOT / "models" / "current.tar.gz"
 FINGERPRINT = ROOT / "models" / "current.fingerprint"
 SPACY_PIPELINE = ROOT / "build" / "spacy" / "en_mindwork"
 # Everything a trained model depends on; a change to any of these retrains.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu", "bot/spacy_pipeline.py")
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "data",
+    "bot/nlu",
+    "bot/spacy_pipeline.py",
+    "bot/spacy_rules",
+)
+SPACY_INPUTS = ("bot/spacy_pipeline.py", "bot/spacy_rules")
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = 5055  # endpoints.yml points the Rasa server here
 READY_TIMEOUT_S = 180
@@ -54,7 +62,10 @@ def fingerprint() -> str:
 
 
 def build_spacy_pipeline() -> None:
-    if not (SPACY_PIPELINE / "meta.json").exists():
+    """Builds the spaCy pipeline when it is missing or older than its code or rules."""
+    meta = SPACY_PIPELINE / "meta.json"
+    newest_input = max(path.stat().st_mtime for path in _files(SPACY_INPUTS))
+    if not meta.exists() or meta.stat().st_mtime < newest_input:
         subprocess.run([sys.executable, "-m", "bot.spacy_pipeline"], cwd=ROOT, check=True)
 
 

@@ -78,9 +78,6 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             # the retrieval intent whose sub-labels are answered by `utter_<intent>/<topic>`
             "retrieval_intent": "faq",
             "ranking_length": 10,
-            # Recall first: a message this likely to be a crisis is treated as one.
-            "crisis_intent": "crisis",
-            "crisis_threshold": 0.25,
         }
 
     def __init__(
@@ -184,19 +181,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             # Not one word the assistant was taught: whatever the scores say, it is a guess.
             probabilities *= 0.0
         order = np.argsort(-probabilities)
-        ranking = [(self._labels[i], float(probabilities[i])) for i in order]
-        return self._crisis_first(ranking)
-
-    def _crisis_first(self, ranking: List[Tuple[Text, float]]) -> List[Tuple[Text, float]]:
-        """Moves the crisis label to the top when its probability reaches the threshold."""
-        crisis = self._config["crisis_intent"]
-        for position, (label, confidence) in enumerate(ranking):
-            if label == crisis:
-                if position > 0 and confidence >= self._config["crisis_threshold"]:
-                    # Full confidence, so that no fallback threshold can hide the resources.
-                    return [(crisis, 1.0)] + ranking[:position] + ranking[position + 1 :]
-                break
-        return ranking
+        return [(self._labels[i], float(probabilities[i])) for i in order]
 
     def _set_prediction(self, message: Message, ranking: List[Tuple[Text, float]]) -> None:
         top_label, top_confidence = ranking[0]
