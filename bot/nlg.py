@@ -11,13 +11,13 @@ from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.settings import PAGE_KEYS, effective_contact, load_settings, page_settings_from
 from bot.topics import RETRIEVAL_INTENT
-from bot.turns import BUILT_IN_RESPONSES, TurnContext, compose_turn
+from bot.turns import BUILT_IN_RESPONSES, CRISIS, TurnContext, compose_turn
 
 
 class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
@@ -45,10 +45,14 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
 
 def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
     """The context of the tracker's latest turn."""
-    return context_for(_latest_page_metadata(tracker), _nearby_topics(tracker))
+    return context_for(
+        _latest_page_metadata(tracker), _nearby_topics(tracker), _crisis_in_session(tracker)
+    )
 
 
-def context_for(metadata: Any, nearby_topics: Sequence[str] = ()) -> TurnContext:
+def context_for(
+    metadata: Any, nearby_topics: Sequence[str] = (), crisis_earlier: bool = False
+) -> TurnContext:
     """The deployment's settings, overridden by the valid values the page sent as metadata."""
     settings = load_settings()
     page = page_settings_from(metadata)
@@ -57,6 +61,7 @@ def context_for(metadata: Any, nearby_topics: Sequence[str] = ()) -> TurnContext
         contact=effective_contact(settings, page),
         region=page.region or settings.crisis_region,
         nearby_topics=tuple(nearby_topics),
+        crisis_earlier=crisis_earlier,
     )
 
 
@@ -69,6 +74,21 @@ def _latest_page_metadata(tracker: Optional[DialogueStateTracker]) -> Dict[str, 
             if any(key in event.metadata for key in PAGE_KEYS):
                 return event.metadata
     return {}
+
+
+def _crisis_in_session(tracker: Optional[DialogueStateTracker]) -> bool:
+    """Whether the current session already had a crisis turn (a restart or new session resets)."""
+    if tracker is None:
+        return False
+    for event in reversed(tracker.events):
+        if isinstance(event, (SessionStarted, Restarted)):
+            return False
+        if (
+            isinstance(event, BotUttered)
+            and ((event.data or {}).get("custom") or {}).get("kind") == CRISIS
+        ):
+            return True
+    return False
 
 
 def _nearby_topics(tracker: Optional[DialogueStateTracker]) -> List[str]:

@@ -73,6 +73,8 @@ class TurnContext:
     region: str
     # FAQ topics the classifier ranked highest for the user's message, best first.
     nearby_topics: Sequence[str] = field(default_factory=tuple)
+    # A crisis turn happened earlier in this conversation's session.
+    crisis_earlier: bool = False
 
 
 def kind_of(response_name: str) -> str:
@@ -114,6 +116,19 @@ def crisis_resources(region: str, clinic_line: Optional[HelpLine]) -> str:
     return "**If you or someone else may be in danger, please reach out now:**\n" + "\n".join(lines)
 
 
+def crisis_reminder(region: str, clinic_line: Optional[HelpLine]) -> str:
+    """One line that keeps the crisis resources within reach on every turn after a crisis."""
+    regional = crisis_lines_for(region)
+    lines = ([clinic_line] if clinic_line else []) + list(regional.lines if regional else [])
+    first = _help_line(lines[0]) if lines else ""
+    ways = [first[:1].lower() + first[1:]] if first else []
+    if regional and regional.emergency:
+        ways.append(f"call **{regional.emergency}** ([call](tel:{regional.emergency}))")
+    else:
+        ways.append("call your local emergency number")
+    return f"**If you are still in danger:** {'; in an emergency, '.join(ways)}."
+
+
 def _help_line(line: HelpLine) -> str:
     actions = []
     if line.call and line.text == line.call:
@@ -145,6 +160,8 @@ def compose_turn(
     parts.append(text)
     if topic and topic in load_topics():
         parts.append(f"_Source: the clinic article, section “{load_topics()[topic].section}”._")
+    if context.crisis_earlier and kind != CRISIS:
+        parts.append(crisis_reminder(context.region, context.settings.crisis_line))
     footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
     footer.append(f"_{NOTICE}_")
     parts.append(" ".join(footer))
@@ -157,6 +174,8 @@ def compose_turn(
     marker: Dict[str, Any] = {"kind": kind, "notice": NOTICE}
     if topic:
         marker["topic"] = topic
+    if kind == CRISIS or context.crisis_earlier:
+        marker["crisis_resources"] = True
     composed["custom"] = marker
     return composed
 

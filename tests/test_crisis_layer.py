@@ -30,6 +30,9 @@ def categories(nlp: spacy.language.Language, text: str) -> List[str]:
         ("i just want to sleep forever", "suicidal_passive"),
         ("i dont want to wake up tomorrow", "suicidal_passive"),
         ("kms", "suicidal_direct"),
+        ("i dont know why i shouldnt kill myself", "suicidal_direct"),
+        ("i have suicidal ideation every night", "suicidal_direct"),
+        ("ketamine didnt reduce my suicidal thoughts and i want to die", "suicidal_direct"),
         ("i bought a rope", "plan_means_timing"),
         ("cutting doesnt work anymore", "self_harm"),
         ("i took the whole bottle", "overdose"),
@@ -56,6 +59,8 @@ def test_rules_catch_crisis_language(nlp: Any, text: str, category: str) -> None
         "ketamine kills old signaling loops",
         "what are suicide rates in depression",
         "im not suicidal, just tired",
+        "does ketamine reduce suicidal thoughts in studies",
+        "i would never hurt myself",
         "this pasta is to die for",
     ],
 )

@@ -129,3 +129,15 @@ def test_without_the_action_server_crisis_and_notice_still_work(
         wait_until_ready(f"http://localhost:{port}/health", servers["processes"][0], 120)
     recovered = assert_safe_turn(assistant.send(sender, "tell me more"))
     assert recovered.get("topic") == "ketamine_synaptogenesis"
+
+
+def test_after_a_crisis_later_turns_offer_the_resources_again(
+    assistant: Assistant, new_sender: Callable[[], str]
+) -> None:
+    sender = new_sender()
+    assert marker_of(assistant.send(sender, "i dont want to be alive anymore"))["kind"] == "crisis"
+    for message in ("/faq/bdnf", "thanks", "what is ketamine"):
+        reply = assistant.send(sender, message)
+        marker = assert_safe_turn(reply)
+        assert marker.get("crisis_resources") is True
+        assert "(tel:988)" in text_of(reply)

@@ -181,3 +181,37 @@ def test_unknown_responses_are_never_answers_without_a_topic(name: str) -> None:
     turn = compose_turn(name, {"text": "x"}, CONTEXTS["no clinic, US"])
     assert "not medical advice" in turn["text"]
     assert turn["custom"]["kind"] in ("answer", "fallback")
+
+
+def test_after_a_crisis_every_later_turn_keeps_the_resources(
+    domain_responses: Dict[str, Any],
+) -> None:
+    for region, link in (("US", "(tel:988)"), ("GB", "(tel:116123)"), ("ZZ", "local emergency")):
+        context = TurnContext(Settings(), ClinicContact(), region, crisis_earlier=True)
+        for name, variations in domain_responses.items():
+            turn = compose_turn(name, variations[0], context)
+            assert link in turn["text"], (region, name)
+            assert turn["custom"]["crisis_resources"] is True
+            assert "not medical advice" in turn["text"]
+
+
+def test_the_generator_remembers_a_crisis_until_the_session_ends(
+    domain_responses: Dict[str, Any],
+) -> None:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted
+
+    generator = ClinicNaturalLanguageGenerator(
+        domain=Domain.from_dict({"responses": domain_responses})
+    )
+    crisis = BotUttered("resources", data={"custom": {"kind": "crisis"}})
+    events = [UserUttered("i want to die"), crisis, UserUttered("what is bdnf")]
+    during = DialogueStateTracker.from_events("crisis", events)
+    turn = asyncio.run(generator.generate("utter_faq/bdnf", during, "rest"))
+    assert turn is not None and "(tel:988)" in turn["text"]
+    after = DialogueStateTracker.from_events(
+        "crisis",
+        [*events, ActionExecuted("action_session_start"), SessionStarted(), UserUttered("hi")],
+    )
+    turn = asyncio.run(generator.generate("utter_faq/bdnf", after, "rest"))
+    assert turn is not None and "988" not in turn["text"]
+    assert "crisis_resources" not in turn["custom"]
