@@ -152,9 +152,10 @@ def start_servers(
 
 
 def stop(processes: List[subprocess.Popen]) -> None:
+    # SIGTERM, not SIGINT: a server started from a background job ignores SIGINT.
     for process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            process.terminate()
     for process in processes:
         try:
             process.wait(timeout=15)
@@ -163,10 +164,22 @@ def stop(processes: List[subprocess.Popen]) -> None:
             process.wait()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> int:
+    # Ctrl-C and a service manager's SIGTERM both stop the two servers, even when this process
+    # was started in the background, where SIGINT is ignored by default.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
-    train_if_needed()
-    processes = start_servers()
+    try:
+        train_if_needed()
+        processes = start_servers()  # stops what it started if interrupted
+    except KeyboardInterrupt:
+        print("\nStopped before the assistant was ready.")
+        return 0
     print(
         f"\nThe assistant is ready ({time.monotonic() - started:.0f} s).\n"
         f"  REST API: POST http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"

@@ -38,12 +38,14 @@ KIND_BY_RESPONSE: Dict[str, str] = {
     "utter_greet": SMALLTALK,
     "utter_goodbye": SMALLTALK,
     "utter_thank": SMALLTALK,
+    "utter_acknowledge": SMALLTALK,
     "utter_bot_challenge": SMALLTALK,
     "utter_capabilities": SMALLTALK,
 }
 REFERRAL_KINDS = {ANSWER, ADVICE, NOT_COVERED}
 MENU_RESPONSES = {
     "utter_greet",
+    "utter_acknowledge",
     "utter_capabilities",
     "utter_out_of_scope",
     "utter_fallback",

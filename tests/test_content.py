@@ -13,6 +13,7 @@ from bot.topics import load_topics
 from conftest import ROOT, SPEC, nlu_examples, training_examples
 
 KIND_INTENTS = {
+    "acknowledge",
     "crisis",
     "personal_advice",
     "not_covered",
@@ -98,6 +99,7 @@ def test_story_tests_cover_every_topic_and_turn_kind() -> None:
         "utter_goodbye",
         "utter_thank",
         "utter_bot_challenge",
+        "utter_acknowledge",
         "utter_capabilities",
         "action_follow_up",
     }

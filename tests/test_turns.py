@@ -137,7 +137,13 @@ def test_advice_offers_the_topics_nearest_to_the_message() -> None:
 
 
 def test_menu_turns_offer_the_topic_menu(domain_responses: Dict[str, Any]) -> None:
-    for name in ("utter_out_of_scope", "utter_fallback", "utter_capabilities", "utter_greet"):
+    for name in (
+        "utter_out_of_scope",
+        "utter_fallback",
+        "utter_capabilities",
+        "utter_greet",
+        "utter_acknowledge",
+    ):
         turn = compose_turn(name, domain_responses[name][0], CONTEXTS["no clinic, US"])
         assert [b["payload"] for b in turn["buttons"]] == [f"/faq/{t}" for t in MENU]
 
