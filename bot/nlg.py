@@ -66,10 +66,12 @@ def context_for(
 
 
 def _latest_page_metadata(tracker: Optional[DialogueStateTracker]) -> Dict[str, Any]:
-    """The metadata of the latest user message that carried page settings."""
+    """The metadata of the session's latest user message that carried page settings."""
     if tracker is None:
         return {}
     for event in reversed(tracker.events):
+        if isinstance(event, (SessionStarted, Restarted)):
+            return {}
         if isinstance(event, UserUttered) and isinstance(event.metadata, dict):
             if any(key in event.metadata for key in PAGE_KEYS):
                 return event.metadata

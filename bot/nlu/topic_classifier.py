@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import warnings
+import zlib
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
@@ -210,7 +211,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
                 "utter_action": utter_action,
             },
             "ranking": [
-                {"id": hash(label) & 0xFFFFFFFF, "confidence": conf, INTENT_RESPONSE_KEY: label}
+                {"id": zlib.crc32(label.encode()), "confidence": conf, INTENT_RESPONSE_KEY: label}
                 for label, conf in topics[:length]
             ],
         }
