@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterable, List, Optional
+from typing import Iterable, List
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -118,7 +118,6 @@ def start_servers(
     rasa_port: int = RASA_PORT,
     actions_port: int = ACTIONS_PORT,
     endpoints: Path = ROOT / "endpoints.yml",
-    env: Optional[dict] = None,
 ) -> List[subprocess.Popen]:
     """Starts the action server and the Rasa server; returns once both answer.
 
@@ -139,7 +138,7 @@ def start_servers(
             str(rasa_port),
         ],
         cwd=ROOT,
-        env={**_server_env(), **(env or {})},
+        env=_server_env(),
     )
     processes = [actions, rasa]
     try:
