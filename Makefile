@@ -9,10 +9,10 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 SPACY := build/spacy/en_mindwork/meta.json
 
-.PHONY: help setup run train test eval crisis-eval lint lock clean
+.PHONY: help setup system-deps run train test eval crisis-eval lint lock clean
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.lock scripts/setup-venv.sh
 	@bash scripts/setup-venv.sh
@@ -28,7 +28,7 @@ train: setup ## Train the model, only if data, domain, config or NLU code change
 run: setup ## Set up, train if needed, start the assistant; Ctrl-C stops it
 	$(PY) -m bot.launcher run
 
-test: train ## Set up and run every test: lint, data validation, unit, stories, HTTP, held-out eval
+test: train system-deps ## Set up and run every test: lint, data validation, unit, stories, HTTP, held-out eval
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory eval
@@ -38,6 +38,9 @@ eval: train ## Held-out NLU evaluation: per-topic precision, recall, confusions;
 
 crisis-eval: train ## Crisis recall and false positives per category: rules, classifier, combined
 	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz
+
+system-deps: ## Install Chromium and Redis from Debian's packages if missing (for the tests)
+	@bash scripts/system-deps.sh
 
 lint: setup ## ruff and mypy
 	$(BIN)/ruff check bot actions tests

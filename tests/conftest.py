@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -72,7 +73,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]
 
     if not launcher.MODEL.exists():
         pytest.fail("No trained model: run `make test`, which trains first.")
-    rasa_port, actions_port = 5105, 5155
+    # TEST_PORT_BASE lets several work trees run their suites side by side.
+    base = int(os.environ.get("TEST_PORT_BASE", "5100"))
+    rasa_port, actions_port = base + 5, base + 55
     endpoints = tmp_path_factory.mktemp("endpoints") / "endpoints.yml"
     endpoints.write_text(
         (ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
