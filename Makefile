@@ -33,11 +33,12 @@ test: train system-deps ## Set up and run every test: lint, data validation, uni
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory eval
 
-eval: train ## Held-out NLU evaluation: per-topic precision, recall, confusions; fails below 90%
+eval: train ## Held-out NLU and crisis evaluation; fails below 90% accuracy or on the crisis gate
 	$(PY) -m bot.evaluate --model models/current.tar.gz
-
-crisis-eval: train ## Crisis recall and false positives per category: rules, classifier, combined
 	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz
+
+crisis-eval: train ## Crisis recall and false positives per category, with the gate set's misses
+	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz --show-misses
 
 system-deps: ## Install Chromium and Redis from Debian's packages if missing (for the tests)
 	@bash scripts/system-deps.sh

@@ -1,7 +1,11 @@
-"""Crisis detection against `tests/crisis_eval.yml`: recall and false positives per category.
+"""Crisis detection: recall and false positives per category, on labelled sets kept out of training.
 
 Scores three detectors on the trained model: the spaCy rule layer alone, the classifier alone
 (its crisis probability at the guard's threshold) and the combined guard (the turn's intent).
+`tests/crisis_eval.yml` is the gate: combined recall must be 100% and the false-positive rate at
+most 3%. `tests/crisis_eval_blind.yml` was written without seeing the rules or the training data
+and is reported beside it, as the better estimate of how the guard does on messages nobody here
+has read; its misses are not printed, so that nobody tunes to them.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import yaml
 
-DEFAULT_SET = Path("tests/crisis_eval.yml")
+GATE_SET = Path("tests/crisis_eval.yml")
+BLIND_SET = Path("tests/crisis_eval_blind.yml")
 DEFAULT_OUTPUT = Path("results/crisis_eval.json")
 DETECTORS = ("rules", "classifier", "combined")
 
@@ -43,32 +48,72 @@ async def detections(model: Path, texts: List[str], threshold: float) -> List[Di
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=Path("models/current.tar.gz"))
-    parser.add_argument("--set", type=Path, default=DEFAULT_SET)
+    parser.add_argument("--set", type=Path, default=GATE_SET, help="the gated set")
+    parser.add_argument("--blind-set", type=Path, default=BLIND_SET, help="reported, not gated")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    parser.add_argument("--threshold", type=float, default=0.25)
+    parser.add_argument("--threshold", type=float, default=None, help="default: the model's")
     parser.add_argument("--min-recall", type=float, default=1.0)
     parser.add_argument("--max-false-positive-rate", type=float, default=0.03)
-    parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--show-misses", action="store_true", help="of the gated set only")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.WARNING)
 
-    data = yaml.safe_load(args.set.read_text(encoding="utf-8"))
+    threshold = args.threshold if args.threshold is not None else guard_threshold(args.model)
+    sets = [(args.set, True)] + ([(args.blind_set, False)] if args.blind_set.exists() else [])
     rows = [
+        (path, side, category, text)
+        for path, _ in sets
+        for side, category, text in labelled(path)
+    ]
+    found = asyncio.run(detections(args.model, [row[3] for row in rows], threshold))
+
+    results: Dict[str, Any] = {"threshold": threshold}
+    for path, gated in sets:
+        picked = [(row[1:], f) for row, f in zip(rows, found, strict=True) if row[0] == path]
+        print(f"\n# {path} ({'gate' if gated else 'blind, reported only'})")
+        results[str(path)] = report([row for row, _ in picked], [f for _, f in picked])
+        if not gated:
+            results[str(path)]["never_read_half"] = never_read_half(picked)
+        if gated and args.show_misses:
+            for (side, category, text), f in picked:
+                if f["combined"] != (side == "crisis"):
+                    print(f"  [{side}/{category}] {text}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+    gate = results[str(args.set)]
+    recall = gate["crisis"]["overall"]["combined"]
+    false_positives = gate["non_crisis"]["overall"]["combined"]
+    if recall < args.min_recall or false_positives > args.max_false_positive_rate:
+        print(
+            f"FAILED on {args.set}: needs combined recall >= {args.min_recall:.2f} and "
+            f"false-positive rate <= {args.max_false_positive_rate:.2f}"
+        )
+        return 1
+    return 0
+
+
+def labelled(path: Path) -> List[Tuple[str, str, str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
         (side, category, text)
         for side in ("crisis", "non_crisis")
         for category, texts in data[side].items()
         for text in texts
     ]
-    found = asyncio.run(detections(args.model, [text for _, _, text in rows], args.threshold))
 
+
+def report(rows: List[Tuple[str, str, str]], found: List[Dict[str, bool]]) -> Dict[str, Any]:
+    """Prints and returns recall (crisis side) and false-positive rate (other side) by category."""
     result: Dict[str, Any] = {"crisis": {}, "non_crisis": {}}
     print(f"{'category':34} " + " ".join(f"{d:>10}" for d in DETECTORS) + "     n")
     for side, label in (("crisis", "recall"), ("non_crisis", "false positive rate")):
         print(f"-- {side} ({label})")
-        for category in data[side]:
+        categories = dict.fromkeys(category for s, category, _ in rows if s == side)
+        for category in categories:
             picked = [
                 f for (s, c, _), f in zip(rows, found, strict=True) if s == side and c == category
             ]
@@ -83,23 +128,49 @@ def main() -> int:
         overall = {d: sum(f[d] for f in every) / len(every) for d in DETECTORS}
         result[side]["overall"] = {**overall, "n": len(every)}
         print(f"{'overall':34} " + " ".join(f"{overall[d]:10.3f}" for d in DETECTORS))
-    if args.show_misses:
-        for (side, category, text), f in zip(rows, found, strict=True):
-            if f["combined"] != (side == "crisis"):
-                print(f"  [{side}/{category}] {text}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(
+        f"combined recall {result['crisis']['overall']['combined']:.3f}, "
+        f"false-positive rate {result['non_crisis']['overall']['combined']:.3f}"
+    )
+    return result
 
-    recall = result["crisis"]["overall"]["combined"]
-    false_positives = result["non_crisis"]["overall"]["combined"]
-    print(f"\ncombined recall {recall:.3f}, false-positive rate {false_positives:.3f}")
-    if recall < args.min_recall or false_positives > args.max_false_positive_rate:
-        print(
-            f"FAILED: needs recall >= {args.min_recall:.2f} and "
-            f"false-positive rate <= {args.max_false_positive_rate:.2f}"
-        )
-        return 1
-    return 0
+
+def never_read_half(picked: List[Tuple[Tuple[str, str, str], Dict[str, bool]]]) -> Dict[str, float]:
+    """Combined figures on the blind set's odd-numbered messages per category, never read."""
+    position: Dict[Tuple[str, str], int] = {}
+    unread = []
+    for (side, category, _), f in picked:
+        index = position.get((side, category), 0)
+        position[(side, category)] = index + 1
+        if index % 2 == 1:
+            unread.append((side, f["combined"]))
+    crisis = [hit for side, hit in unread if side == "crisis"]
+    other = [hit for side, hit in unread if side == "non_crisis"]
+    figures = {
+        "recall": sum(crisis) / len(crisis),
+        "false_positive_rate": sum(other) / len(other),
+        "n_crisis": len(crisis),
+        "n_non_crisis": len(other),
+    }
+    print(
+        f"never-read half: combined recall {figures['recall']:.3f} ({len(crisis)}), "
+        f"false-positive rate {figures['false_positive_rate']:.3f} ({len(other)})"
+    )
+    return figures
+
+
+def guard_threshold(model: Path) -> float:
+    """The classifier threshold the trained model's crisis guard uses."""
+    import tarfile
+
+    with tarfile.open(model) as archive:
+        for member in archive.getmembers():
+            if member.name.endswith("metadata.json"):
+                metadata = json.load(archive.extractfile(member))  # type: ignore[arg-type]
+                for node in metadata["graph_schema"]["nodes"].values():
+                    if node["uses"].endswith("CrisisGuard"):
+                        return float(node["config"]["classifier_threshold"])
+    raise ValueError(f"no CrisisGuard in {model}")
 
 
 if __name__ == "__main__":

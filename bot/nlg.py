@@ -7,7 +7,8 @@ server.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Text
+from dataclasses import replace
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -45,8 +46,14 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
 
 def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
     """The context of the tracker's latest turn."""
-    return context_for(
-        _latest_page_metadata(tracker), _nearby_topics(tracker), _crisis_in_session(tracker)
+    parse = tracker.latest_message.parse_data if tracker and tracker.latest_message else {}
+    return replace(
+        context_for(
+            _latest_page_metadata(tracker), _nearby_topics(tracker), _crisis_in_session(tracker)
+        ),
+        crisis_categories=tuple((parse.get("crisis") or {}).get("rules") or ()),
+        medications=_entity_values(parse, "medication"),
+        treatments=_entity_values(parse, "treatment"),
     )
 
 
@@ -62,6 +69,14 @@ def context_for(
         region=page.region or settings.crisis_region,
         nearby_topics=tuple(nearby_topics),
         crisis_earlier=crisis_earlier,
+    )
+
+
+def _entity_values(parse: Dict[str, Any], entity: str) -> Tuple[str, ...]:
+    return tuple(
+        str(found["value"])
+        for found in parse.get("entities") or []
+        if isinstance(found, dict) and found.get("entity") == entity and found.get("value")
     )
 
 

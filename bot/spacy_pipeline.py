@@ -1,37 +1,48 @@
 """Builds the project's own spaCy pipeline that Rasa's SpacyNLP loads by path.
 
 spaCy's pretrained models are not reachable from where this runs, so the pipeline is a blank
-English tokenizer, the lookup lemmatizer from `spacy-lookups-data`, and the project's rule-based
-crisis matcher compiled from `bot/spacy_rules/crisis.yml`, written to `build/`.
+English tokenizer, the lookup lemmatizer from `spacy-lookups-data`, an entity ruler for the domain's
+terms (`bot/spacy_rules/terms.yml`: medications by generic and brand name, treatments) and the
+project's rule-based crisis matcher compiled from `bot/spacy_rules/crisis.yml`, written to `build/`.
 """
 
 # No `from __future__ import annotations`: spaCy validates factory signatures at runtime.
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Tuple, cast
+from typing import Any, Dict, Iterable, List, Optional, Tuple, cast
 
 import spacy
 import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.pipeline import Lemmatizer
+from spacy.pipeline import EntityRuler, Lemmatizer
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 PIPELINE_NAME = "en_mindwork"
 DEFAULT_OUTPUT = Path("build") / "spacy" / PIPELINE_NAME
-CRISIS_RULES = Path(__file__).with_name("spacy_rules") / "crisis.yml"
+RULES_DIR = Path(__file__).with_name("spacy_rules")
+CRISIS_RULES = RULES_DIR / "crisis.yml"
+TERMS = RULES_DIR / "terms.yml"
 CRISIS_SPANS = "crisis"
+# Spans that make a message not about present danger: idioms, safety statements, research
+# questions, the long past. Labelled by that reason; see `not_crisis` in crisis.yml.
+CONTEXT_SPANS = "crisis_context"
+# The one context that can cancel a firm (`+`) crisis pattern: an explicit statement of safety.
+SAFETY = "safety"
+FIRM = "+"
 MAX_GAP = 8
 
 TokenPattern = List[Dict[str, Any]]
 
 
-def compile_pattern(pattern: str, lemma_of: Any) -> TokenPattern:
+def compile_pattern(
+    pattern: str, lemma_of: Any, lexicon: Optional[Dict[str, List[str]]] = None
+) -> TokenPattern:
     """Turns one line of the rule syntax (see crisis.yml) into a spaCy Matcher pattern."""
     tokens: TokenPattern = []
-    for part in pattern.split():
+    for part in expand_lexicon(pattern.removeprefix(FIRM), lexicon or {}).split():
         if part.startswith("~"):
             gap = int(part[1:])
             if not 0 < gap <= MAX_GAP:
@@ -54,6 +65,55 @@ def compile_pattern(pattern: str, lemma_of: Any) -> TokenPattern:
     return tokens
 
 
+def expand_lexicon(pattern: str, lexicon: Dict[str, List[str]]) -> str:
+    """Replaces each `$name` alternative with the words of that lexicon entry."""
+    parts = []
+    for part in pattern.split():
+        words: List[str] = []
+        for word in part.split("|"):
+            if word.startswith("$"):
+                if word[1:] not in lexicon:
+                    raise ValueError(f"unknown lexicon entry {word!r} in {pattern!r}")
+                # An entry may name other entries ($pill includes $medication).
+                words.extend(expand_lexicon("|".join(lexicon[word[1:]]), lexicon).split("|"))
+            else:
+                words.append(word)
+        parts.append("|".join(dict.fromkeys(words)))
+    return " ".join(parts)
+
+
+def load_terms(path: Path = TERMS) -> Dict[str, Dict[str, List[str]]]:
+    """The domain terms by label: canonical name -> other names."""
+    terms = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {label: {name: list(other or []) for name, other in entries.items()}
+            for label, entries in terms.items()}
+
+
+def term_lexicon(terms: Dict[str, Dict[str, List[str]]]) -> Dict[str, List[str]]:
+    """Every single-word name of each label, for `$medication`-style use in the crisis rules."""
+    return {
+        label: sorted(
+            {name for canonical, other in entries.items() for name in [canonical, *other]
+             if " " not in name and "-" not in name}
+        )
+        for label, entries in terms.items()
+    }
+
+
+def entity_patterns(terms: Dict[str, Dict[str, List[str]]]) -> List[Dict[str, Any]]:
+    """Entity ruler patterns: every name of a term, labelled, with the canonical name as id."""
+    return [
+        {
+            "label": label,
+            "id": canonical,
+            "pattern": [{"LOWER": word} for word in name.lower().split()],
+        }
+        for label, entries in terms.items()
+        for canonical, other in entries.items()
+        for name in [canonical, *other]
+    ]
+
+
 class CrisisMatcher:
     """Marks spans of crisis language in `doc.spans["crisis"]`, labelled by category."""
 
@@ -61,7 +121,7 @@ class CrisisMatcher:
         self.name = name
         self._vocab = nlp.vocab
         self._lemmas: Dict[str, str] = {}
-        self.rules: Dict[str, Any] = {"categories": {}, "not_crisis": []}
+        self.rules: Dict[str, Any] = {"categories": {}, "not_crisis": {}, "lexicon": {}}
         self._matcher = Matcher(nlp.vocab)
 
     def set_lemmas(self, table: Dict[str, str]) -> None:
@@ -71,9 +131,20 @@ class CrisisMatcher:
         """Compiles the rules; raises on a malformed pattern, so a bad rule file fails the build."""
         matcher = Matcher(self._vocab)
         lemma_of = self._lemma_of
+        lexicon = rules.get("lexicon") or {}
         for category, patterns in rules["categories"].items():
-            matcher.add(category, [compile_pattern(p, lemma_of) for p in patterns])
-        matcher.add("not_crisis", [compile_pattern(p, lemma_of) for p in rules["not_crisis"]])
+            for firmness, chosen in (("firm", True), ("soft", False)):
+                compiled = [
+                    compile_pattern(p, lemma_of, lexicon)
+                    for p in patterns
+                    if p.startswith(FIRM) == chosen
+                ]
+                if compiled:
+                    matcher.add(f"{category}|{firmness}", compiled)
+        for reason, patterns in rules["not_crisis"].items():
+            matcher.add(f"{CONTEXT_SPANS}|{reason}", [
+                compile_pattern(p, lemma_of, lexicon) for p in patterns
+            ])
         self.rules = rules
         self._matcher = matcher
 
@@ -81,19 +152,28 @@ class CrisisMatcher:
         return self._lemmas.get(word, word)
 
     def __call__(self, doc: Doc) -> Doc:
-        crisis: List[Span] = []
-        excluded: List[Tuple[int, int]] = []
+        crisis: List[Tuple[Span, bool]] = []
+        context: List[Span] = []
         for match_id, start, end in self._matcher(doc):
-            label = self._vocab.strings[match_id]
-            if label == "not_crisis":
-                excluded.append((start, end))
+            label, kind = self._vocab.strings[match_id].split("|")
+            if label == CONTEXT_SPANS:
+                context.append(Span(doc, start, end, label=kind))
             else:
-                crisis.append(Span(doc, start, end, label=label))
+                crisis.append((Span(doc, start, end, label=label), kind == "firm"))
+
+        def cancelled(span: Span, firm: bool) -> bool:
+            # A firm (`+`) pattern ("i am suicidal") stands inside a research or past phrase;
+            # only an explicit statement of safety over the same words cancels it.
+            return any(
+                other.start < span.end and span.start < other.end
+                and (not firm or other.label_ == SAFETY)
+                for other in context
+            )
+
         doc.spans[CRISIS_SPANS] = filter_spans(
-            span
-            for span in crisis
-            if not any(start < span.end and span.start < end for start, end in excluded)
+            span for span, firm in crisis if not cancelled(span, firm)
         )
+        doc.spans[CONTEXT_SPANS] = filter_spans(context)
         return doc
 
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
@@ -114,19 +194,27 @@ def create_crisis_matcher(nlp: Language, name: str) -> CrisisMatcher:
     return CrisisMatcher(nlp, name)
 
 
-def build_pipeline(rules_path: Path = CRISIS_RULES) -> Language:
-    """Returns the blank English pipeline with a lookup lemmatizer and the crisis matcher."""
+def build_pipeline(rules_path: Path = CRISIS_RULES, terms_path: Path = TERMS) -> Language:
+    """Returns the blank English pipeline: lookup lemmas, domain-term entities, crisis matcher."""
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler"))
     matcher = cast(CrisisMatcher, nlp.add_pipe("crisis_matcher"))
     nlp.initialize()
+    terms = load_terms(terms_path)
+    ruler.add_patterns(entity_patterns(terms))
     lookup = cast(Lemmatizer, nlp.get_pipe("lemmatizer")).lookups.get_table("lemma_lookup")
     rules = yaml.safe_load(rules_path.read_text(encoding="utf-8"))
+    rules["lexicon"] = {**term_lexicon(terms), **(rules.get("lexicon") or {})}
+    lexicon = rules["lexicon"]
     words = {
         word.lstrip("=")
-        for patterns in [*rules["categories"].values(), rules["not_crisis"]]
+        for patterns in [
+            *rules["categories"].values(),
+            *rules["not_crisis"].values(),
+        ]
         for pattern in patterns
-        for part in pattern.split()
+        for part in expand_lexicon(pattern.removeprefix(FIRM), lexicon).split()
         for word in part.split("|")
     }
     matcher.set_lemmas({word: lookup[word] for word in words if word in lookup})
@@ -134,7 +222,8 @@ def build_pipeline(rules_path: Path = CRISIS_RULES) -> Language:
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["version"] = "1.0.0"
     nlp.meta["description"] = (
-        "Blank English, lookup lemmas, crisis rules; built by bot.spacy_pipeline"
+        "Blank English, lookup lemmas, domain-term entities, crisis rules; "
+        "built by bot.spacy_pipeline"
     )
     return nlp
 

@@ -77,6 +77,11 @@ class TurnContext:
     nearby_topics: Sequence[str] = field(default_factory=tuple)
     # A crisis turn happened earlier in this conversation's session.
     crisis_earlier: bool = False
+    # What the crisis rules found in the message (overdose, medical_emergency, ...), if any.
+    crisis_categories: Sequence[str] = field(default_factory=tuple)
+    # Medications and treatments the message names, by canonical name ("sertraline").
+    medications: Sequence[str] = field(default_factory=tuple)
+    treatments: Sequence[str] = field(default_factory=tuple)
 
 
 def kind_of(response_name: str) -> str:
@@ -98,6 +103,24 @@ def referral_text(contact: ClinicContact) -> str:
         ways.append(f"[book a visit]({contact.booking_url})")
     how = f": {' or '.join(ways)}" if ways else ""
     return f"To talk about your own situation, contact {who}{how}. Your own doctor can help too."
+
+
+# Where a crisis line is not the first call: someone's body is in danger right now.
+EMERGENCY_FIRST = {"overdose", "medical_emergency"}
+
+
+def emergency_first(region: str) -> str:
+    """The line that comes before the crisis lines when a body is in danger right now."""
+    regional = crisis_lines_for(region)
+    if regional and regional.emergency:
+        number = regional.emergency
+        call = f"call **{number}** now ([call {number}](tel:{number}))"
+    else:
+        call = "call your local emergency number now"
+    return (
+        "**If someone has taken too much of something, is hard to wake, has trouble breathing "
+        f"or has chest pain, {call}.**"
+    )
 
 
 def crisis_resources(region: str, clinic_line: Optional[HelpLine]) -> str:
@@ -158,8 +181,12 @@ def compose_turn(
     text = (response.get("text") or "").strip()
     parts: List[str] = []
     if kind == CRISIS:
+        if EMERGENCY_FIRST.intersection(context.crisis_categories):
+            parts.append(emergency_first(context.region))
         parts.append(crisis_resources(context.region, context.settings.crisis_line))
     parts.append(text)
+    if kind == ADVICE:
+        parts.append(own_treatment_note(context.medications, context.treatments))
     if topic and topic in load_topics():
         parts.append(f"_Source: the clinic article, section “{load_topics()[topic].section}”._")
     if context.crisis_earlier and kind != CRISIS:
@@ -180,6 +207,27 @@ def compose_turn(
         marker["crisis_resources"] = True
     composed["custom"] = marker
     return composed
+
+
+def own_treatment_note(medications: Sequence[str], treatments: Sequence[str]) -> str:
+    """A line about the medication or treatment the person named, or nothing."""
+    if medications:
+        names = _joined(medications)
+        return (
+            f"Anything about your own {names} (dose, timing, side effects, stopping or "
+            "switching) is for the person who prescribes it; please don't change it without them."
+        )
+    if treatments:
+        return (
+            f"Whether {_joined(treatments)} is right for you is for a clinician who can assess "
+            "you and your history."
+        )
+    return ""
+
+
+def _joined(names: Sequence[str]) -> str:
+    unique = list(dict.fromkeys(names))[:3]
+    return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1]
 
 
 def _buttons(

@@ -10,7 +10,15 @@ from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.crisis_guard import CrisisGuard
-from bot.spacy_pipeline import CRISIS_SPANS, build_pipeline, compile_pattern
+from bot.nlu.domain_terms import domain_terms
+from bot.spacy_pipeline import (
+    CONTEXT_SPANS,
+    CRISIS_SPANS,
+    build_pipeline,
+    compile_pattern,
+    expand_lexicon,
+    load_terms,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +48,13 @@ def categories(nlp: spacy.language.Language, text: str) -> List[str]:
         ("he hits me when hes drunk", "abuse_violence"),
         ("i cant breathe and my chest hurts", "medical_emergency"),
         ("my friend texted that shes going to end it", "third_party_danger"),
+        ("whats the point of living", "suicidal_passive"),
+        ("i dont think i want to be alive anymore", "suicidal_direct"),
+        ("i took like 40 of my ibuprofen", "overdose"),
+        ("ive been hoarding my seroquel", "plan_means_timing"),
+        ("im not safe at home", "abuse_violence"),
+        ("my daughter is cutting herself", "third_party_danger"),
+        ("i feel suicidal", "suicidal_direct"),
         (
             "ketamine helped at first and my therapist is great. but last night i wrote "
             "goodbye letters to my kids",
@@ -62,6 +77,10 @@ def test_rules_catch_crisis_language(nlp: Any, text: str, category: str) -> None
         "does ketamine reduce suicidal thoughts in studies",
         "i would never hurt myself",
         "this pasta is to die for",
+        "my dad is going to shoot me a text",
+        "my phone died during the session",
+        "my brother beat me at chess again",
+        "i overdosed on netflix this weekend",
     ],
 )
 def test_idioms_and_non_personal_uses_are_not_matched(nlp: Any, text: str) -> None:
@@ -121,4 +140,80 @@ def test_neither_signal_leaves_the_message_alone(nlp: Any) -> None:
     ranking = [{"name": "faq", "confidence": 0.9}, {"name": "crisis", "confidence": 0.05}]
     result = guard(message_with(nlp, "what is bdnf", ranking))
     assert result["intent"] == {"name": "faq", "confidence": 0.9}
-    assert result["crisis"] == {"rules": [], "classifier": 0.05}
+    assert result["crisis"] == {"rules": [], "contexts": [], "classifier": 0.05}
+
+
+@pytest.mark.parametrize(
+    "text, context",
+    [
+        ("im not suicidal, just exhausted from work", "safety"),
+        ("my sister is going to kill me when she finds out", "idiom"),
+        ("what do studies say about suicide rates", "research"),
+        ("i self harmed years ago and have been 5 years clean", "past"),
+    ],
+)
+def test_the_classifier_alone_does_not_override_a_clear_context(
+    nlp: Any, text: str, context: str
+) -> None:
+    ranking = [
+        {"name": "personal_advice", "confidence": 0.5},
+        {"name": "crisis", "confidence": 0.45},
+    ]
+    result = guard(message_with(nlp, text, ranking))
+    assert result["intent"]["name"] == "personal_advice"
+    assert context in result["crisis"]["contexts"]
+    crisis_first = [ranking[1], ranking[0]]
+    assert guard(message_with(nlp, text, crisis_first))["intent"]["name"] == "personal_advice"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does ketamine help people who are suicidal like me? i am suicidal right now",
+        "i used to self harm years ago but i want to die tonight",
+        "im not suicidal but i took 30 of my lexapro",
+    ],
+)
+def test_present_danger_beside_a_context_is_still_a_crisis(nlp: Any, text: str) -> None:
+    ranking = [{"name": "faq", "confidence": 0.9}, {"name": "crisis", "confidence": 0.02}]
+    assert guard(message_with(nlp, text, ranking))["intent"]["name"] == "crisis"
+
+
+def test_lexicon_entries_expand_and_nest() -> None:
+    lexicon = {"pill": ["pills", "$medication"], "medication": ["zoloft", "prozac"]}
+    assert expand_lexicon("took ~2 $pill", lexicon) == "took ~2 pills|zoloft|prozac"
+    with pytest.raises(ValueError):
+        expand_lexicon("took $unknown", lexicon)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("is zoloft like prozac", [("medication", "sertraline"), ("medication", "fluoxetine")]),
+        ("should i try spravato or ketamine therapy", [
+            ("treatment", "esketamine"), ("treatment", "ketamine")
+        ]),
+        ("what is bdnf", []),
+    ],
+)
+def test_domain_terms_are_entities_with_canonical_names(
+    nlp: Any, text: str, expected: List[Any]
+) -> None:
+    message = Message(data={"text": text})
+    message.set(SPACY_DOCS["text"], nlp(text.lower()))
+    assert [(e["entity"], e["value"]) for e in domain_terms(message)] == expected
+
+
+def test_every_term_name_is_unique_across_terms() -> None:
+    names = [
+        name
+        for entries in load_terms().values()
+        for canonical, other in entries.items()
+        for name in [canonical, *other]
+    ]
+    assert len(names) == len(set(names))
+
+
+def test_context_spans_are_recorded(nlp: Any) -> None:
+    doc = nlp("this traffic is killing me")
+    assert [span.label_ for span in doc.spans[CONTEXT_SPANS]] == ["idiom"]

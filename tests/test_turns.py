@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any, Dict, List
 
 import pytest
@@ -18,6 +19,7 @@ from bot.turns import (
     GENERAL_REFERRAL,
     KIND_BY_RESPONSE,
     KINDS,
+    NOTICE,
     REFERRAL_KINDS,
     TurnContext,
     compose_turn,
@@ -221,3 +223,32 @@ def test_the_generator_remembers_a_crisis_until_the_session_ends(
     turn = asyncio.run(generator.generate("utter_faq/bdnf", after, "rest"))
     assert turn is not None and "988" not in turn["text"]
     assert "crisis_resources" not in turn["custom"]
+
+
+@pytest.mark.parametrize("category", ["overdose", "medical_emergency"])
+def test_a_body_in_danger_puts_the_emergency_number_before_the_crisis_lines(
+    domain_responses: Dict[str, Any], category: str
+) -> None:
+    crisis = domain_responses["utter_crisis"][0]
+    context = replace(CONTEXTS["no clinic, US"], crisis_categories=(category,))
+    text = compose_turn("utter_crisis", crisis, context)["text"]
+    assert text.startswith("**If someone has taken too much") and "(tel:911)" in text
+    assert text.index("(tel:911)") < text.index("(tel:988)")
+    gb = replace(CONTEXTS["phone only, GB"], crisis_categories=(category,))
+    assert compose_turn("utter_crisis", crisis, gb)["text"].startswith("**If someone")
+    other = replace(CONTEXTS["no clinic, US"], crisis_categories=("suicidal_direct",))
+    assert compose_turn("utter_crisis", crisis, other)["text"].startswith("**If you or someone")
+
+
+def test_advice_names_the_medication_or_treatment_the_person_wrote(
+    domain_responses: Dict[str, Any],
+) -> None:
+    advice = domain_responses["utter_advice"][0]
+    base = CONTEXTS["no clinic, US"]
+    on_meds = replace(base, medications=("sertraline", "lithium"), treatments=("ketamine",))
+    text = compose_turn("utter_advice", advice, on_meds)["text"]
+    assert "your own sertraline and lithium" in text and text.endswith(f"_{NOTICE}_")
+    on_ketamine = compose_turn("utter_advice", advice, replace(base, treatments=("ketamine",)))
+    assert "Whether ketamine is right for you" in on_ketamine["text"]
+    plain = compose_turn("utter_advice", advice, base)["text"]
+    assert "for the person who prescribes it" not in plain and "right for you is for" not in plain
