@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -114,17 +114,21 @@ def start_action_server(port: int = ACTIONS_PORT) -> subprocess.Popen:
     )
 
 
-def start_servers(
-    rasa_port: int = RASA_PORT,
-    actions_port: int = ACTIONS_PORT,
-    endpoints: Path = ROOT / "endpoints.yml",
-) -> List[subprocess.Popen]:
-    """Starts the action server and the Rasa server; returns once both answer.
+def demo_origin(rasa_port: int = RASA_PORT) -> str:
+    """Where the demo intake page is opened; the widget itself comes from localhost, so page
+    and widget have different origins, as on a clinic's site."""
+    return f"http://127.0.0.1:{rasa_port}"
 
-    `endpoints` must point the Rasa server at `actions_port`.
-    """
-    actions = start_action_server(actions_port)
-    rasa = subprocess.Popen(
+
+def start_rasa_server(
+    rasa_port: int = RASA_PORT,
+    endpoints: Path = ROOT / "endpoints.yml",
+    widget_demo_origin: Optional[str] = None,
+) -> subprocess.Popen:
+    env = _server_env()
+    if widget_demo_origin:
+        env["WIDGET_DEMO_ORIGIN"] = widget_demo_origin
+    return subprocess.Popen(
         [
             _bin("rasa"),
             "run",
@@ -138,8 +142,23 @@ def start_servers(
             str(rasa_port),
         ],
         cwd=ROOT,
-        env=_server_env(),
+        env=env,
     )
+
+
+def start_servers(
+    rasa_port: int = RASA_PORT,
+    actions_port: int = ACTIONS_PORT,
+    endpoints: Path = ROOT / "endpoints.yml",
+    widget_demo_origin: Optional[str] = None,
+) -> List[subprocess.Popen]:
+    """Starts the action server and the Rasa server; returns once both answer.
+
+    `endpoints` must point the Rasa server at `actions_port`. With `widget_demo_origin`, the Rasa
+    server also serves the widget's demo intake page, to be opened at that origin.
+    """
+    actions = start_action_server(actions_port)
+    rasa = start_rasa_server(rasa_port, endpoints, widget_demo_origin)
     processes = [actions, rasa]
     try:
         wait_until_ready(f"http://localhost:{actions_port}/health", actions, READY_TIMEOUT_S)
@@ -175,7 +194,10 @@ def run() -> int:
     started = time.monotonic()
     try:
         train_if_needed()
-        processes = start_servers()  # stops what it started if interrupted
+        # `make run` is the demo: the widget's demo intake page is on unless a deployment's
+        # environment names its own demo origin.
+        demo = os.environ.get("WIDGET_DEMO_ORIGIN") or demo_origin()
+        processes = start_servers(widget_demo_origin=demo)  # stops what it started if interrupted
     except KeyboardInterrupt:
         print("\nStopped before the assistant was ready.")
         return 0
@@ -184,6 +206,7 @@ def run() -> int:
         f"  REST API: POST http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
         f'            body {{"sender": "<conversation id>", "message": "what is bdnf?"}}\n'
         f"  Actions:  http://localhost:{ACTIONS_PORT}\n"
+        f"  Widget demo (a clinic intake page with the chat widget): {demo}/widget/demo\n"
         "Press Ctrl-C to stop both servers.",
         flush=True,
     )

@@ -80,11 +80,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]
     endpoints.write_text(
         (ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
     )
-    processes = launcher.start_servers(rasa_port, actions_port, endpoints)
+    demo_origin = launcher.demo_origin(rasa_port)
+    processes = launcher.start_servers(rasa_port, actions_port, endpoints, demo_origin)
     state = {
         "assistant": Assistant(f"http://localhost:{rasa_port}/webhooks/rest/webhook"),
         "processes": processes,
         "actions_port": actions_port,
+        "rasa_port": rasa_port,
+        "endpoints": endpoints,
+        "demo_origin": demo_origin,
     }
     yield state
     launcher.stop(state["processes"])
