@@ -18,6 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Iterable, List, Optional
 
+from bot.widget.demo import start_demo_server
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "current.tar.gz"
 FINGERPRINT = ROOT / "models" / "current.fingerprint"
@@ -114,10 +116,13 @@ def start_action_server(port: int = ACTIONS_PORT) -> subprocess.Popen:
     )
 
 
+def demo_port(rasa_port: int = RASA_PORT) -> int:
+    """The widget's demo intake page listens next to the Rasa server."""
+    return rasa_port + 1
+
+
 def demo_origin(rasa_port: int = RASA_PORT) -> str:
-    """Where the demo intake page is opened; the widget itself comes from localhost, so page
-    and widget have different origins, as on a clinic's site."""
-    return f"http://127.0.0.1:{rasa_port}"
+    return f"http://localhost:{demo_port(rasa_port)}"
 
 
 def start_rasa_server(
@@ -155,7 +160,7 @@ def start_servers(
     """Starts the action server and the Rasa server; returns once both answer.
 
     `endpoints` must point the Rasa server at `actions_port`. With `widget_demo_origin`, the Rasa
-    server also serves the widget's demo intake page, to be opened at that origin.
+    server lets a page at that origin (the widget's demo page) embed the widget.
     """
     actions = start_action_server(actions_port)
     rasa = start_rasa_server(rasa_port, endpoints, widget_demo_origin)
@@ -194,10 +199,9 @@ def run() -> int:
     started = time.monotonic()
     try:
         train_if_needed()
-        # `make run` is the demo: the widget's demo intake page is on unless a deployment's
-        # environment names its own demo origin.
-        demo = os.environ.get("WIDGET_DEMO_ORIGIN") or demo_origin()
-        processes = start_servers(widget_demo_origin=demo)  # stops what it started if interrupted
+        # `make run` is the demo: a clinic intake page with the widget on a port of its own.
+        demo = start_demo_server(demo_port(), f"http://localhost:{RASA_PORT}")
+        processes = start_servers(widget_demo_origin=demo_origin())  # stops them if interrupted
     except KeyboardInterrupt:
         print("\nStopped before the assistant was ready.")
         return 0
@@ -206,7 +210,7 @@ def run() -> int:
         f"  REST API: POST http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
         f'            body {{"sender": "<conversation id>", "message": "what is bdnf?"}}\n'
         f"  Actions:  http://localhost:{ACTIONS_PORT}\n"
-        f"  Widget demo (a clinic intake page with the chat widget): {demo}/widget/demo\n"
+        f"  Widget:   a demo clinic intake page with the chat widget at {demo_origin()}/\n"
         "Press Ctrl-C to stop both servers.",
         flush=True,
     )
@@ -224,6 +228,7 @@ def run() -> int:
         print("\nStopping...")
         return 0
     finally:
+        demo.shutdown()
         stop(processes)
 
 

@@ -96,7 +96,7 @@ class Settings:
     max_message_chars: int = 2000
     # Exact origins whose pages may frame the web widget; empty means none may.
     widget_frame_ancestors: Tuple[str, ...] = ()
-    # When set, the server also serves a demo intake page meant to be opened at this origin.
+    # The demo intake page's origin (`make run`), which may embed the widget too.
     widget_demo_origin: Optional[str] = None
 
 

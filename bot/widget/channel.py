@@ -9,7 +9,6 @@ no messages itself.
 - `GET /widget/chat`: the page the loader frames, under a strict Content-Security-Policy whose
   `frame-ancestors` are the origins in the settings (`widget.frame_ancestors`).
 - `GET /widget/chat.js`, `/widget/chat.css`: the chat page's code and styles.
-- `GET /widget/demo`: a demo clinic intake page, only when `widget.demo_origin` is set.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from string import Template
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Text
 
 import yaml
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -69,7 +68,7 @@ def asset(name: str) -> Asset:
 
 
 def frame_ancestors(settings: Settings) -> list:
-    """The exact origins allowed to frame the chat page: the clinic's, plus the demo's if on."""
+    """The exact origins allowed to frame the chat page: the clinic's, plus the demo page's."""
     origins = list(settings.widget_frame_ancestors)
     if settings.widget_demo_origin and settings.widget_demo_origin not in origins:
         origins.append(settings.widget_demo_origin)
@@ -82,14 +81,6 @@ def chat_page_csp(settings: Settings) -> str:
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
         "img-src 'self'; base-uri 'none'; form-action 'none'; "
         f"frame-ancestors {ancestors}"
-    )
-
-
-def demo_page_csp(widget_origin: str) -> str:
-    return (
-        f"default-src 'self'; script-src {widget_origin}; frame-src {widget_origin}; "
-        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'"
     )
 
 
@@ -155,41 +146,6 @@ def render_chat_page(settings: Settings) -> bytes:
     ).encode("utf-8")
 
 
-DEMO_STEPS = {
-    1: {
-        "legend": "About you",
-        "label_a": "Full name",
-        "label_b": "Date of birth",
-        "label_c": "What brings you to the clinic?",
-        "submit": "Continue to step 2",
-        "next_step": "2",
-    },
-    2: {
-        "legend": "Your treatment so far",
-        "label_a": "Current medications",
-        "label_b": "Referring doctor",
-        "label_c": "Previous treatments for depression",
-        "submit": "Review",
-        "next_step": "2",
-    },
-}
-
-
-def render_demo_page(widget_origin: str, step: int) -> bytes:
-    template = Template(asset("demo.html").body.decode("utf-8"))
-    return template.substitute(
-        widget_origin=widget_origin, step=step, **DEMO_STEPS[step]
-    ).encode("utf-8")
-
-
-def demo_widget_origin(request: Request, demo_origin: str) -> str:
-    """The demo page embeds the widget from the other loopback name on this server's port, so
-    page and widget have different origins, as on a clinic's site."""
-    port = request.server_port
-    host = "localhost" if demo_origin.startswith("http://127.0.0.1") else "127.0.0.1"
-    return f"http://{host}:{port}"
-
-
 class WidgetChannel(InputChannel):
     """Serves the widget's files; messages go through the REST channel."""
 
@@ -231,19 +187,5 @@ class WidgetChannel(InputChannel):
         @widget.route("/chat.css", methods=["GET"])
         async def chat_styles(request: Request) -> HTTPResponse:
             return _versioned(request, "chat.css", CSS)
-
-        @widget.route("/demo", methods=["GET"])
-        async def demo(request: Request) -> HTTPResponse:
-            demo_origin: Optional[str] = load_settings().widget_demo_origin
-            if not demo_origin:
-                return _not_found()
-            origin = demo_widget_origin(request, demo_origin)
-            step = 2 if request.args.get("step") == "2" else 1
-            return _respond(
-                render_demo_page(origin, step),
-                HTML,
-                PAGE_CACHE,
-                **{"Content-Security-Policy": demo_page_csp(origin)},
-            )
 
         return widget
