@@ -91,6 +91,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]
         "rasa_port": rasa_port,
         "endpoints": endpoints,
         "demo_origin": demo_origin,
+        "demo_server": demo,
     }
     yield state
     demo.shutdown()

@@ -12,7 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, Dict
 from urllib.parse import parse_qs, urlsplit
 
 TEMPLATE = Path(__file__).resolve().parent / "static" / "demo.html"
@@ -50,29 +50,43 @@ def render_demo_page(widget_origin: str, step: int) -> bytes:
     return template.substitute(widget_origin=widget_origin, step=step, **STEPS[step]).encode()
 
 
-def start_demo_server(port: int, widget_origin: str) -> ThreadingHTTPServer:
+class DemoServer(ThreadingHTTPServer):
+    """The demo page at `/`, and any other host pages put in `other_pages` (path -> HTML), such
+    as the tests' hostile pages, which must come from an origin the widget allows."""
+
+    other_pages: Dict[str, bytes]
+
+
+def start_demo_server(port: int, widget_origin: str) -> DemoServer:
     """Serves the demo page at http://localhost:<port>/ from a daemon thread; `shutdown()` stops."""
 
     class DemoPage(BaseHTTPRequestHandler):
+        server: DemoServer
+
         def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
             url = urlsplit(self.path)
-            if url.path != "/":
+            headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+            if url.path == "/":
+                step = 2 if parse_qs(url.query).get("step") == ["2"] else 1
+                body = render_demo_page(widget_origin, step)
+                headers["Content-Security-Policy"] = demo_page_csp(widget_origin)
+            elif url.path in self.server.other_pages:
+                body = self.server.other_pages[url.path]
+            else:
                 self.send_error(404)
                 return
-            step = 2 if parse_qs(url.query).get("step") == ["2"] else 1
-            body = render_demo_page(widget_origin, step)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Content-Security-Policy", demo_page_csp(widget_origin))
-            self.send_header("X-Content-Type-Options", "nosniff")
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # a demo: no access log on the console
 
-    server = ThreadingHTTPServer(("localhost", port), DemoPage)
+    server = DemoServer(("localhost", port), DemoPage)
+    server.other_pages = {}
     threading.Thread(target=server.serve_forever, daemon=True, name="widget-demo").start()
     return server

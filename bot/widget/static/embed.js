@@ -71,10 +71,6 @@
   }
 
   var CSS =
-    ":host{all:initial!important;position:fixed!important;right:16px!important;" +
-    "bottom:16px!important;z-index:2147483000!important;display:block!important;" +
-    "font:16px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif!important;" +
-    "visibility:visible!important;opacity:1!important;transform:none!important}" +
     ".launcher{all:initial;box-sizing:border-box;display:inline-flex;align-items:center;gap:8px;" +
     "min-height:48px;padding:12px 18px;border-radius:24px;cursor:pointer;font:600 16px/1.2 " +
     "system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;box-shadow:0 2px 10px rgba(0,0,0,.3)}" +
@@ -85,8 +81,16 @@
     "iframe{all:initial;display:block;width:100%;height:100%;border:0}" +
     "@media (max-width:479.98px){.panel{inset:0;width:100%;height:100%;border-radius:0}}";
 
+  // Inline !important declarations on its own element outrank any rule of the host page.
+  var HOST_STYLE = {
+    all: "initial", position: "fixed", right: "16px", bottom: "16px", "z-index": "2147483000",
+    display: "block", visibility: "visible", opacity: "1", transform: "none", filter: "none",
+    font: "16px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
+  };
+
   function start() {
     var host = document.createElement("mindwork-widget");
+    for (var property in HOST_STYLE) host.style.setProperty(property, HOST_STYLE[property], "important");
     var root = host.attachShadow({ mode: "open" });
     try {
       var sheet = new CSSStyleSheet();
@@ -152,7 +156,10 @@
       if (!message || message.ns !== NS) return;
       if (message.type === "ready") {
         ready = true;
-        if (!panel.hidden) post("open", { focus: true });
+        if (!panel.hidden) {
+          frame.focus(); // opened while the frame was loading: its document has the focus now
+          post("open", { focus: true });
+        }
         else if (message.open) open(false); // it was open on the previous page of this tab
       } else if (message.type === "close") {
         close(true);
