@@ -198,6 +198,7 @@
       again.type = "button";
       again.addEventListener("click", retry);
     }
+    scrollDown(); // the status takes room from the transcript: keep the latest turn in view
   }
 
   // --- talking to the server -------------------------------------------------------------
