@@ -16,7 +16,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterable, List
+from typing import Iterable, List, Optional
+
+from bot.widget.demo import start_demo_server
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -114,17 +116,24 @@ def start_action_server(port: int = ACTIONS_PORT) -> subprocess.Popen:
     )
 
 
-def start_servers(
-    rasa_port: int = RASA_PORT,
-    actions_port: int = ACTIONS_PORT,
-    endpoints: Path = ROOT / "endpoints.yml",
-) -> List[subprocess.Popen]:
-    """Starts the action server and the Rasa server; returns once both answer.
+def demo_port(rasa_port: int = RASA_PORT) -> int:
+    """The widget's demo intake page listens next to the Rasa server."""
+    return rasa_port + 1
 
-    `endpoints` must point the Rasa server at `actions_port`.
-    """
-    actions = start_action_server(actions_port)
-    rasa = subprocess.Popen(
+
+def demo_origin(rasa_port: int = RASA_PORT) -> str:
+    return f"http://localhost:{demo_port(rasa_port)}"
+
+
+def start_rasa_server(
+    rasa_port: int = RASA_PORT,
+    endpoints: Path = ROOT / "endpoints.yml",
+    widget_demo_origin: Optional[str] = None,
+) -> subprocess.Popen:
+    env = _server_env()
+    if widget_demo_origin:
+        env["WIDGET_DEMO_ORIGIN"] = widget_demo_origin
+    return subprocess.Popen(
         [
             _bin("rasa"),
             "run",
@@ -138,8 +147,23 @@ def start_servers(
             str(rasa_port),
         ],
         cwd=ROOT,
-        env=_server_env(),
+        env=env,
     )
+
+
+def start_servers(
+    rasa_port: int = RASA_PORT,
+    actions_port: int = ACTIONS_PORT,
+    endpoints: Path = ROOT / "endpoints.yml",
+    widget_demo_origin: Optional[str] = None,
+) -> List[subprocess.Popen]:
+    """Starts the action server and the Rasa server; returns once both answer.
+
+    `endpoints` must point the Rasa server at `actions_port`. With `widget_demo_origin`, the Rasa
+    server lets a page at that origin (the widget's demo page) embed the widget.
+    """
+    actions = start_action_server(actions_port)
+    rasa = start_rasa_server(rasa_port, endpoints, widget_demo_origin)
     processes = [actions, rasa]
     try:
         wait_until_ready(f"http://localhost:{actions_port}/health", actions, READY_TIMEOUT_S)
@@ -175,7 +199,9 @@ def run() -> int:
     started = time.monotonic()
     try:
         train_if_needed()
-        processes = start_servers()  # stops what it started if interrupted
+        # `make run` is the demo: a clinic intake page with the widget on a port of its own.
+        demo = start_demo_server(demo_port(), f"http://localhost:{RASA_PORT}")
+        processes = start_servers(widget_demo_origin=demo_origin())  # stops them if interrupted
     except KeyboardInterrupt:
         print("\nStopped before the assistant was ready.")
         return 0
@@ -184,6 +210,7 @@ def run() -> int:
         f"  REST API: POST http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
         f'            body {{"sender": "<conversation id>", "message": "what is bdnf?"}}\n'
         f"  Actions:  http://localhost:{ACTIONS_PORT}\n"
+        f"  Widget:   a demo clinic intake page with the chat widget at {demo_origin()}/\n"
         "Press Ctrl-C to stop both servers.",
         flush=True,
     )
@@ -201,6 +228,7 @@ def run() -> int:
         print("\nStopping...")
         return 0
     finally:
+        demo.shutdown()
         stop(processes)
 
 

@@ -30,6 +30,12 @@ _NAME = re.compile(r"^[\w .,'&/+-]{1,%d}$" % MAX_NAME_CHARS)
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{1,23}[0-9]$")
 _REGION = re.compile(r"^[A-Za-z]{2}$")
 _URL_FORBIDDEN = re.compile(r"[\s<>\"'()\[\]{}\\^`|]")
+_HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# An exact origin that may frame the widget: https anywhere, plain http only on this machine.
+_ORIGIN = re.compile(
+    r"^(?:https://%s(?:\.%s)*|http://(?:localhost|127\.0\.0\.1))(?::(\d{1,5}))?$"
+    % (_HOST_LABEL, _HOST_LABEL)
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,10 @@ class Settings:
     crisis_line: Optional[HelpLine] = None
     retention_minutes: int = 60
     max_message_chars: int = 2000
+    # Exact origins whose pages may frame the web widget; empty means none may.
+    widget_frame_ancestors: Tuple[str, ...] = ()
+    # The demo intake page's origin (`make run`), which may embed the widget too.
+    widget_demo_origin: Optional[str] = None
 
 
 # --- validators: return the clean value, or None with the reason -------------------------------
@@ -132,6 +142,17 @@ def clean_region(value: Any) -> Tuple[Optional[str], str]:
     return value.strip().upper(), ""
 
 
+def clean_origin(value: Any) -> Tuple[Optional[str], str]:
+    reason = "must be an exact https://host[:port] or http://localhost[:port] origin"
+    if not isinstance(value, str):
+        return None, reason
+    value = value.strip().lower()
+    match = _ORIGIN.match(value)
+    if not match or (match.group(1) and not 0 < int(match.group(1)) < 65536):
+        return None, reason
+    return value, ""
+
+
 def _accept(
     source: str, key: str, value: Any, cleaner: Callable[[Any], Tuple[Optional[str], str]]
 ) -> Optional[str]:
@@ -166,6 +187,7 @@ def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settin
     """Builds settings from the file's data with environment overrides, validating each value."""
     clinic, crisis = _section(data, "clinic"), _section(data, "crisis")
     privacy, limits = _section(data, "privacy"), _section(data, "limits")
+    widget = _section(data, "widget")
 
     def pick(env: str, file_value: Any) -> Any:
         return environ[env] if environ.get(env, "") != "" else file_value
@@ -205,7 +227,32 @@ def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settin
         max_message_chars=_positive_int(
             pick("MAX_MESSAGE_CHARS", limits.get("max_message_chars")), 2000
         ),
+        widget_frame_ancestors=_origins(
+            source,
+            "widget.frame_ancestors",
+            pick("WIDGET_FRAME_ANCESTORS", widget.get("frame_ancestors")),
+        ),
+        widget_demo_origin=_accept(
+            source,
+            "widget.demo_origin",
+            pick("WIDGET_DEMO_ORIGIN", widget.get("demo_origin")),
+            clean_origin,
+        ),
     )
+
+
+def _origins(source: str, key: str, value: Any) -> Tuple[str, ...]:
+    """A list from the file, or a comma- or space-separated string from the environment."""
+    if value is None or value == "":
+        return ()
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list):
+        logger.warning("Ignored %s setting '%s': not a list.", source, key)
+        return ()
+    origins = (
+        _accept(source, f"{key}[{index}]", item, clean_origin) for index, item in enumerate(items)
+    )
+    return tuple(dict.fromkeys(origin for origin in origins if origin))
 
 
 def _positive_int(value: Any, default: int) -> int:

@@ -70,6 +70,7 @@ class Assistant:
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
     """The real action server and Rasa server, on ports of their own, for the whole session."""
     from bot import launcher
+    from bot.widget.demo import start_demo_server
 
     if not launcher.MODEL.exists():
         pytest.fail("No trained model: run `make test`, which trains first.")
@@ -80,13 +81,20 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]
     endpoints.write_text(
         (ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
     )
-    processes = launcher.start_servers(rasa_port, actions_port, endpoints)
+    demo_origin = launcher.demo_origin(rasa_port)
+    processes = launcher.start_servers(rasa_port, actions_port, endpoints, demo_origin)
+    demo = start_demo_server(launcher.demo_port(rasa_port), f"http://localhost:{rasa_port}")
     state = {
         "assistant": Assistant(f"http://localhost:{rasa_port}/webhooks/rest/webhook"),
         "processes": processes,
         "actions_port": actions_port,
+        "rasa_port": rasa_port,
+        "endpoints": endpoints,
+        "demo_origin": demo_origin,
+        "demo_server": demo,
     }
     yield state
+    demo.shutdown()
     launcher.stop(state["processes"])
 
 

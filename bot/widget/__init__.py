@@ -1,0 +1,1 @@
+"""The web widget: the loader clinics embed, the chat page it frames, and a demo intake page."""

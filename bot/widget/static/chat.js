@@ -1,0 +1,341 @@
+/* The chat inside the widget's frame. Untrusted text only ever reaches the page through
+ * textContent and DOM nodes; the bot's Markdown is parsed into elements here. */
+(function () {
+  "use strict";
+  var NS = "MindworkWidget";
+  var STORE = "mindwork-widget:v1";
+  var TIMEOUT_MS = 30000;
+  var SLOW_MS = 6000;
+  var config = JSON.parse(document.getElementById("widget-config").textContent);
+  var $ = function (id) { return document.getElementById(id); };
+  var transcript = $("transcript"), statusBox = $("status"), announcer = $("announcer");
+  var input = $("message"), form = $("composer"), sendButton = $("send");
+  var crisisPanel = $("crisis"), crisisToggle = $("crisis-toggle");
+  input.maxLength = config.max_message_chars;
+
+  // --- page settings from the loader (fragment), checked again: anyone can craft this URL ---
+  var fragment = new URLSearchParams(location.hash.slice(1));
+  var PAGE_RULES = {
+    clinic_name: /^[\p{L}\p{N}\p{M}_ .,'&/+-]{1,80}$/u,
+    clinic_phone: /^\+?[0-9][0-9 ().-]{1,23}[0-9]$/,
+    booking_url: /^https:\/\/[^\s<>"'()[\]{}\\^`|]{1,292}$/i,
+    region: /^[A-Z]{2}$/
+  };
+  var metadata = {};
+  Object.keys(PAGE_RULES).forEach(function (key) {
+    var value = fragment.get(key);
+    if (value && PAGE_RULES[key].test(value)) metadata[key] = value;
+  });
+  var region = metadata.region || config.region;
+  var hostOrigin = fragment.get("host");
+  if (config.host_origins.indexOf(hostOrigin) < 0) hostOrigin = null;
+  var accent = fragment.get("accent");
+  if (accent && /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(accent)) applyAccent(accent);
+  if (metadata.clinic_name) $("subtitle").textContent = metadata.clinic_name + " · automated assistant";
+
+  function applyAccent(hex) {
+    var h = hex.slice(1);
+    if (h.length === 3) h = h.replace(/./g, "$&$&");
+    var lum = [0, 2, 4].map(function (i) {
+      var c = parseInt(h.substr(i, 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var L = 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2];
+    var text = (L + 0.05) / 0.05 > 1.05 / (L + 0.05) ? "#111111" : "#ffffff";
+    var bar = $("bar");
+    bar.style.background = hex;
+    bar.style.color = text;
+    sendButton.style.background = hex;
+    sendButton.style.color = text;
+    accentUser = { background: hex, color: text };
+  }
+  var accentUser = null;
+
+  // --- state, kept for this tab only ------------------------------------------------------
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(bytes, function (b) {
+      return (b + 256).toString(16).slice(1);
+    }).join("");
+  }
+  function load() {
+    try {
+      var saved = JSON.parse(sessionStorage.getItem(STORE));
+      if (saved && typeof saved.id === "string" && Array.isArray(saved.turns)) return saved;
+    } catch (e) { /* unreadable or blocked storage: start afresh */ }
+    return { id: newId(), turns: [], open: false, draft: "" };
+  }
+  var state = load();
+  function save() {
+    try { sessionStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* storage full */ }
+  }
+
+  // --- safe Markdown: **bold**, _italic_, [text](url), "- " lists, paragraphs -------------
+  var INLINE = /\*\*(.+?)\*\*|(^|[^\p{L}\p{N}_])_(.+?)_(?![\p{L}\p{N}_])|\[([^\]]+)\]\(([^)\s]+)\)/u;
+  function safeHref(url) {
+    if (/^(tel|sms):\+?[0-9]{1,20}$/i.test(url)) return url;
+    if (!/^https:\/\//i.test(url)) return null;
+    try { return new URL(url).protocol === "https:" ? url : null; } catch (e) { return null; }
+  }
+  function inline(text, parent) {
+    while (text) {
+      var m = INLINE.exec(text);
+      if (!m) { parent.appendChild(document.createTextNode(text)); return; }
+      var before = text.slice(0, m.index) + (m[2] || "");
+      if (before) parent.appendChild(document.createTextNode(before));
+      if (m[1] !== undefined) {
+        inline(m[1], parent.appendChild(document.createElement("strong")));
+      } else if (m[3] !== undefined) {
+        inline(m[3], parent.appendChild(document.createElement("em")));
+      } else {
+        var href = safeHref(m[5]);
+        if (href) {
+          var a = parent.appendChild(document.createElement("a"));
+          a.href = href;
+          if (/^https:/i.test(href)) { a.target = "_blank"; a.rel = "noopener noreferrer"; }
+          inline(m[4], a);
+        } else {
+          parent.appendChild(document.createTextNode(m[4]));
+        }
+      }
+      text = text.slice(m.index + m[0].length);
+    }
+  }
+  function markdown(text, parent) {
+    text.split(/\n{2,}/).forEach(function (block) {
+      var list = null, para = null;
+      block.split("\n").forEach(function (line) {
+        if (/^\s*[-*] /.test(line)) {
+          para = null;
+          list = list || parent.appendChild(document.createElement("ul"));
+          inline(line.replace(/^\s*[-*] /, ""), list.appendChild(document.createElement("li")));
+        } else if (line.trim()) {
+          list = null;
+          if (para) para.appendChild(document.createTextNode(" "));
+          para = para || parent.appendChild(document.createElement("p"));
+          inline(line.trim(), para);
+        }
+      });
+    });
+  }
+
+  // --- rendering -----------------------------------------------------------------------------
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function scrollDown() { transcript.scrollTop = transcript.scrollHeight; }
+  function renderUser(turn) {
+    var node = el("div", "turn user");
+    var bubble = node.appendChild(el("div", "bubble"));
+    bubble.appendChild(el("span", "sr-only", "You said: "));
+    bubble.appendChild(document.createTextNode(turn.shown || turn.text));
+    if (accentUser) { bubble.style.background = accentUser.background; bubble.style.color = accentUser.color; }
+    if (turn.failed) node.appendChild(el("div", "failed-note", "Not sent yet"));
+    transcript.appendChild(node);
+  }
+  // A bot turn: its messages, then the notice from its marker as a quiet footer.
+  function renderBot(turn) {
+    var marker = turn.marker || {};
+    var node = el("div", "turn bot" + (marker.kind === "crisis" ? " crisis" : ""));
+    node.dataset.kind = marker.kind || "";
+    var bubble = node.appendChild(el("div", "bubble"));
+    bubble.appendChild(el("span", "sr-only", marker.kind === "crisis" ? "Crisis resources: " : "Assistant: "));
+    var notice = marker.notice || config.notice;
+    var buttons = [];
+    turn.messages.forEach(function (message) {
+      if (typeof message.text === "string") {
+        var text = message.text.trim();
+        var tail = "_" + notice + "_";
+        if (text.slice(-tail.length) === tail) text = text.slice(0, -tail.length).trim();
+        markdown(text, bubble);
+      }
+      if (Array.isArray(message.buttons)) buttons = buttons.concat(message.buttons);
+    });
+    bubble.appendChild(el("p", "notice", notice));
+    if (buttons.length) {
+      var row = node.appendChild(el("div", "buttons"));
+      row.setAttribute("role", "group");
+      row.setAttribute("aria-label", "Suggested questions");
+      buttons.forEach(function (b) {
+        if (!b || typeof b.title !== "string" || typeof b.payload !== "string") return;
+        var button = row.appendChild(el("button", "", b.title));
+        button.type = "button";
+        button.addEventListener("click", function () { send(b.payload, b.title); });
+      });
+    }
+    transcript.appendChild(node);
+    return bubble;
+  }
+  function render() {
+    transcript.textContent = "";
+    renderBot({ messages: [config.greeting], marker: { kind: "smalltalk", notice: config.notice } });
+    state.turns.forEach(function (turn) {
+      if (turn.from === "user") renderUser(turn); else renderBot(turn);
+    });
+    scrollDown();
+  }
+  function announce(text) {
+    announcer.textContent = "";
+    setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+  function setStatus(kind, text, retry) {
+    statusBox.textContent = "";
+    statusBox.className = "status" + (kind === "error" ? " error" : "");
+    if (kind === "typing") {
+      var dots = statusBox.appendChild(el("span", "typing"));
+      dots.setAttribute("aria-hidden", "true");
+      dots.appendChild(el("span")); dots.appendChild(el("span")); dots.appendChild(el("span"));
+      statusBox.appendChild(el("span", "sr-only", text));
+    } else if (text) {
+      statusBox.appendChild(document.createTextNode(text));
+    }
+    if (retry) {
+      var again = statusBox.appendChild(el("button", "retry", "Retry"));
+      again.type = "button";
+      again.addEventListener("click", retry);
+    }
+    scrollDown(); // the status takes room from the transcript: keep the latest turn in view
+  }
+
+  // --- talking to the server -------------------------------------------------------------
+  var busy = false;
+  function send(message, shown) {
+    if (busy || !message.trim()) return;
+    state.turns.push({ from: "user", text: message, shown: shown || null });
+    save();
+    render();
+    deliver();
+  }
+  // Sends the last user turn; on failure it stays on screen, marked, with a retry.
+  function deliver() {
+    var turn = state.turns[state.turns.length - 1];
+    if (!turn || turn.from !== "user") return;
+    busy = true;
+    sendButton.disabled = true;
+    setStatus("typing", "The assistant is typing…");
+    var controller = new AbortController();
+    var slow = setTimeout(function () {
+      setStatus("typing", "Still working on it, thank you for waiting…");
+    }, SLOW_MS);
+    var timeout = setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
+    fetch(config.webhook, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: state.id, message: turn.text, metadata: metadata }),
+      signal: controller.signal,
+      credentials: "omit"
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }).then(function (messages) {
+      if (!Array.isArray(messages)) throw new Error("bad reply");
+      var marker = null;
+      messages.forEach(function (m) { if (m && m.custom) marker = m.custom; });
+      turn.failed = false;
+      state.turns.push({ from: "bot", messages: messages, marker: marker });
+      save();
+      setStatus("", "");
+      render();
+      var last = transcript.lastElementChild.querySelector(".bubble");
+      announce(last.textContent);
+    }).catch(function () {
+      turn.failed = true;
+      save();
+      render();
+      setStatus("error", "Couldn't reach the assistant. Your message is kept.", function () {
+        turn.failed = false;
+        save();
+        render();
+        deliver();
+        input.focus();
+      });
+      announce("Couldn't reach the assistant. Your message is kept; use Retry to send it again.");
+    }).then(function () {
+      clearTimeout(slow);
+      clearTimeout(timeout);
+      busy = false;
+      sendButton.disabled = false;
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    if (busy || !text.trim()) return;
+    input.value = "";
+    state.draft = "";
+    send(text.trim());
+    input.focus();
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  input.addEventListener("input", function () { state.draft = input.value; save(); });
+
+  // --- crisis help: from the page itself, no server needed --------------------------------
+  var crisisText = config.crisis[region] || config.crisis[config.other_region];
+  markdown(crisisText, $("crisis-body"));
+  function showCrisis(show) {
+    crisisPanel.hidden = !show;
+    crisisToggle.setAttribute("aria-expanded", String(show));
+    if (show) crisisPanel.querySelector("a, button").focus(); else crisisToggle.focus();
+  }
+  crisisToggle.addEventListener("click", function () { showCrisis(crisisPanel.hidden); });
+  $("crisis-done").addEventListener("click", function () { showCrisis(false); });
+
+  $("clear").addEventListener("click", function () {
+    state = { id: newId(), turns: [], open: state.open, draft: "" };
+    input.value = "";
+    save();
+    setStatus("", "");
+    render();
+    announce("Conversation cleared.");
+    input.focus();
+  });
+
+  // --- the host page: exact origin both ways ----------------------------------------------
+  function toHost(type) {
+    if (hostOrigin && window.parent !== window) {
+      window.parent.postMessage({ ns: NS, type: type, open: state.open }, hostOrigin);
+    }
+  }
+  $("close").addEventListener("click", function () { toHost("close"); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    if (!crisisPanel.hidden) showCrisis(false); else toHost("close");
+  });
+  window.addEventListener("message", function (event) {
+    if (!hostOrigin || event.origin !== hostOrigin || event.source !== window.parent) return;
+    var message = event.data;
+    if (!message || message.ns !== NS) return;
+    if (message.type === "open") {
+      state.open = true;
+      save();
+      if (message.focus) input.focus();
+      scrollDown();
+    } else if (message.type === "closed") {
+      state.open = false;
+      save();
+    }
+  });
+
+  input.value = state.draft || "";
+  render();
+  // A message that was never answered (the tab navigated or the server failed): offer it again.
+  var last = state.turns[state.turns.length - 1];
+  if (last && last.from === "user") {
+    last.failed = true;
+    render();
+    setStatus("error", "Your last message wasn't answered.", function () {
+      last.failed = false; save(); render(); deliver();
+    });
+  }
+  toHost("ready");
+})();

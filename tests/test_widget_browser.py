@@ -1,0 +1,470 @@
+"""The web widget in a real browser (Debian's Chromium driven by Playwright) on the demo page.
+
+Screenshots of the main states go to results/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, Dict, Iterator, List
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Frame,
+    FrameLocator,
+    Page,
+    expect,
+    sync_playwright,
+)
+
+from bot.launcher import start_rasa_server, wait_until_ready
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.servers
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "results" / "screenshots"
+FRAME = "iframe[title='Chat with the clinic assistant']"
+LAUNCHER = "Questions? Chat with us"
+ANSWER_TIMEOUT_MS = 45_000
+NOTICE = "This is general information, not medical advice."
+CONVERSATION_ID = "JSON.parse(sessionStorage.getItem('mindwork-widget:v1')).id"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    created = browser.new_context(viewport={"width": 1280, "height": 800})
+    created.set_default_timeout(20_000)
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    opened = context.new_page()
+    dialogs: List[str] = []  # an injected alert() would open one
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    yield opened
+    assert dialogs == []
+
+
+@pytest.fixture
+def demo_url(servers: Dict[str, Any]) -> str:
+    return f"{servers['demo_origin']}/"
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def open_widget(page: Page) -> FrameLocator:
+    page.get_by_role("button", name=LAUNCHER).click()
+    chat = page.frame_locator(FRAME)
+    expect(chat.get_by_label("Your question")).to_be_focused()
+    return chat
+
+
+def chat_frame(page: Page) -> Frame:
+    frames = [frame for frame in page.frames if frame.url.split("#")[0].endswith("/widget/chat")]
+    assert len(frames) == 1
+    return frames[0]
+
+
+def ask(chat: FrameLocator, question: str) -> None:
+    before = chat.locator(".turn.bot").count()
+    box = chat.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+    expect(chat.locator(".turn.bot")).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+
+
+def last_bot_turn(chat: FrameLocator):
+    return chat.locator(".turn.bot").last
+
+
+def test_a_question_gets_its_answer_follow_ups_and_the_notice(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    chat = open_widget(page)
+    greeting = chat.locator(".turn.bot").first
+    expect(greeting).to_contain_text("can't diagnose")
+    expect(greeting.get_by_role("button")).to_have_count(6)  # the topic menu
+    shot(page, "01-open-greeting")
+
+    ask(chat, "what is bdnf?")
+    answer = last_bot_turn(chat)
+    expect(answer).to_have_attribute("data-kind", "answer")
+    expect(answer).to_contain_text("Brain-Derived Neurotrophic Factor")
+    expect(answer).to_contain_text("Bright Path Clinic")  # the snippet's data-clinic-name
+    expect(answer.locator("a[href='tel:+15550100199']")).to_be_visible()
+    expect(answer.locator(".notice")).to_have_text(NOTICE)
+    # The notice is the footer only, not repeated in the text above it.
+    assert answer.locator(".bubble").inner_text().count(NOTICE) == 1
+    follow_ups = answer.get_by_role("group", name="Suggested questions").get_by_role("button")
+    assert 2 <= follow_ups.count() <= 4
+    expect(chat.locator("#announcer")).to_contain_text("Brain-Derived Neurotrophic Factor")
+    shot(page, "02-answer")
+
+    follow_ups.first.click()
+    expect(chat.locator(".turn.bot")).to_have_count(3, timeout=ANSWER_TIMEOUT_MS)
+    expect(last_bot_turn(chat)).to_have_attribute("data-kind", "answer")
+    expect(last_bot_turn(chat).locator(".notice")).to_have_text(NOTICE)
+
+
+def test_the_whole_flow_works_by_keyboard_alone(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    page.get_by_role("button", name=LAUNCHER).wait_for()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "MINDWORK-WIDGET":
+            break
+    else:
+        pytest.fail("Tab never reached the launcher")
+    page.keyboard.press("Enter")
+    chat = page.frame_locator(FRAME)
+    expect(chat.get_by_label("Your question")).to_be_focused()
+    page.keyboard.type("how does ketamine work?")
+    page.keyboard.press("Enter")
+    expect(chat.locator(".turn.bot")).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
+    expect(chat.get_by_label("Your question")).to_be_focused()
+
+    page.keyboard.press("Shift+Tab")  # back from the box to the last follow-up button
+    focused_follow_up = last_bot_turn(chat).locator(".buttons button:focus")
+    expect(focused_follow_up).to_have_count(1)
+    shot(page, "03-keyboard-focus-on-follow-up")
+    page.keyboard.press("Enter")
+    expect(chat.locator(".turn.bot")).to_have_count(3, timeout=ANSWER_TIMEOUT_MS)
+
+    page.keyboard.press("Escape")
+    expect(page.locator(FRAME)).to_be_hidden()
+    focused = page.evaluate(
+        "() => { const host = document.activeElement;"
+        " return host.tagName + '/' + host.shadowRoot.activeElement.textContent; }"
+    )
+    assert focused == f"MINDWORK-WIDGET/{LAUNCHER}"
+    assert page.get_by_role("button", name=LAUNCHER).get_attribute("aria-expanded") == "false"
+
+
+def test_a_crisis_turn_stands_out_with_call_and_text_links(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    chat = open_widget(page)
+    ask(chat, "i want to kill myself")
+    crisis = last_bot_turn(chat)
+    expect(crisis).to_have_class(re.compile(r"\bcrisis\b"))
+    for href in ("tel:988", "sms:988", "tel:911"):
+        expect(crisis.locator(f"a[href='{href}']")).to_be_visible()
+    expect(crisis.locator(".notice")).to_have_text(NOTICE)
+    crisis_border = crisis.locator(".bubble").evaluate("e => getComputedStyle(e).borderTopColor")
+    answer_border = (
+        chat.locator(".turn.bot")
+        .first.locator(".bubble")
+        .evaluate("e => getComputedStyle(e).borderTopColor")
+    )
+    assert crisis_border != answer_border
+    shot(page, "04-crisis-turn")
+
+
+def test_the_conversation_survives_navigation_and_clears_with_one_control(
+    page: Page, demo_url: str
+) -> None:
+    page.goto(demo_url)
+    chat = open_widget(page)
+    ask(chat, "what is neuroplasticity?")
+    conversation_id = chat_frame(page).evaluate(CONVERSATION_ID)
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", conversation_id
+    )
+
+    page.reload()
+    chat = page.frame_locator(FRAME)
+    expect(chat.locator(".turn.user")).to_have_text(["You said: what is neuroplasticity?"])
+    expect(chat.locator(".turn.bot")).to_have_count(2)
+    # The intake form's next page; the open chat covers the button, as it may for a visitor.
+    page.get_by_role("button", name="Continue to step 2").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_title(re.compile("step 2 of 2"))
+    chat = page.frame_locator(FRAME)
+    expect(chat.locator(".turn.user")).to_have_count(1)
+    shot(page, "05-after-navigation")
+
+    chat.get_by_role("button", name="Clear chat").click()
+    expect(chat.locator(".turn.user")).to_have_count(0)
+    expect(chat.locator(".turn.bot")).to_have_count(1)  # the greeting again
+    new_id = chat_frame(page).evaluate(CONVERSATION_ID)
+    assert new_id != conversation_id
+
+
+def test_on_a_phone_the_chat_fills_the_screen(browser: Browser, demo_url: str) -> None:
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(demo_url)
+        chat = open_widget(page)
+        ask(chat, "what is depression?")
+        box = page.locator(FRAME).bounding_box()
+        assert box == {"x": 0, "y": 0, "width": 375, "height": 740}
+        expect(chat.get_by_role("button", name="Crisis help")).to_be_in_viewport()
+        expect(chat.get_by_role("button", name="Send")).to_be_in_viewport()
+        shot(page, "06-mobile")
+    finally:
+        context.close()
+
+
+def serious_violations(results: Any) -> List[str]:
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_finds_no_serious_or_critical_violations(page: Page, demo_url: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    page.goto(demo_url)
+    chat = open_widget(page)
+    ask(chat, "what is bdnf?")
+    ask(chat, "i want to kill myself")
+    chat.get_by_role("button", name="Crisis help").click()
+    expect(chat.locator("#crisis")).to_be_visible()
+    assert serious_violations(axe.run(chat_frame(page))) == []
+    assert serious_violations(axe.run(page)) == []
+
+
+def test_the_crisis_help_works_without_the_server(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    chat = open_widget(page)
+    page.context.route("**/webhooks/**", lambda route: route.abort("connectionrefused"))
+    page.context.route("**/widget/**", lambda route: route.abort("connectionrefused"))
+    chat.get_by_role("button", name="Crisis help").click()
+    panel = chat.locator("#crisis")
+    expect(panel).to_be_visible()
+    for href in ("tel:988", "sms:988", "tel:911"):
+        expect(panel.locator(f"a[href='{href}']")).to_be_visible()
+    expect(panel.locator("a").first).to_be_focused()
+    shot(page, "07-crisis-help-panel")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(chat.get_by_role("button", name="Crisis help")).to_be_focused()
+
+
+XSS = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
+
+
+def test_what_a_visitor_types_is_shown_as_text(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    chat = open_widget(page)
+    ask(chat, XSS)
+    expect(chat.locator(".turn.user .bubble")).to_have_text(f"You said: {XSS}")
+    assert chat.locator(".transcript img, .transcript script").count() == 0
+    assert chat_frame(page).evaluate("document.title") != "pwned"
+    assert page.title() != "pwned"
+
+
+def test_bot_markdown_is_rendered_with_only_safe_links(page: Page, demo_url: str) -> None:
+    crafted = [
+        {
+            "text": "**Bold** and _italic_ <img src=x onerror=alert(1)>\n\n"
+            "- [safe](https://example.org/a)\n- [call](tel:988)\n- [text](sms:988)\n"
+            "- [bad](javascript:alert(1))\n- [plain](http://example.org)\n\n"
+            f"_{NOTICE}_",
+            "buttons": [{"title": "<b>not bold</b>", "payload": "/faq/bdnf"}],
+        },
+        {"custom": {"kind": "answer", "notice": NOTICE}},
+    ]
+    page.goto(demo_url)
+    chat = open_widget(page)
+    page.context.route("**/webhooks/rest/webhook", lambda route: route.fulfill(json=crafted))
+    ask(chat, "anything")
+    turn = last_bot_turn(chat)
+    expect(turn.locator("strong")).to_have_text("Bold")
+    expect(turn.locator("em")).to_have_text("italic")
+    expect(turn.locator("li")).to_have_count(5)
+    hrefs = turn.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs == ["https://example.org/a", "tel:988", "sms:988"]
+    expect(turn.locator(".bubble")).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(turn.locator(".bubble")).to_contain_text("bad")
+    assert turn.locator("img, b").count() == 0
+    expect(turn.get_by_role("button")).to_have_text(["<b>not bold</b>"])
+
+
+def host_page(servers: Dict[str, Any], path: str, html: str) -> str:
+    """Serves a page of the test's own making from the demo origin (one the widget allows)."""
+    servers["demo_server"].other_pages[path] = html.encode()
+    return f"{servers['demo_origin']}{path}"
+
+
+def snippet(widget_origin: str, attributes: str = "") -> str:
+    return f'<script src="{widget_origin}/widget/embed.js" async {attributes}></script>'
+
+
+def widget_origin(servers: Dict[str, Any]) -> str:
+    return f"http://localhost:{servers['rasa_port']}"
+
+
+def test_hostile_attribute_values_are_ignored_with_a_warning(
+    page: Page, servers: Dict[str, Any]
+) -> None:
+    attributes = (
+        'data-clinic-name="<img src=x onerror=alert(1)>" data-clinic-phone="javascript:alert(1)" '
+        'data-booking-url="javascript:alert(1)//https://x" data-region="<b>" '
+        'data-accent="red;background:url(https://evil.example/x)"'
+    )
+    page_html = f"<!doctype html><title>t</title>{snippet(widget_origin(servers), attributes)}"
+    url = host_page(servers, "/hostile-attributes", page_html)
+    warnings: List[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.goto(url)
+    chat = open_widget(page)
+    assert sorted(w.split("data-")[1].split(" ")[0] for w in warnings) == [
+        "accent",
+        "booking-url",
+        "clinic-name",
+        "clinic-phone",
+        "region",
+    ]
+    assert all("alert" not in w and "<" not in w for w in warnings)
+    expect(chat.locator("#subtitle")).to_have_text("Automated assistant · general information only")
+    frame_src = page.locator(FRAME).get_attribute("src") or ""
+    assert frame_src.endswith("#host=" + quote(servers["demo_origin"], safe=""))
+    launcher = page.get_by_role("button", name=LAUNCHER)
+    assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(29, 92, 143)"
+
+
+# Everything a careless or hostile stylesheet does to elements it does not own. (Nothing inside a
+# page can escape a transform, filter or opacity set on <html> or <body> themselves.)
+HOSTILE_CSS = """
+html, body { font: 31px 'Comic Sans MS', cursive !important; color: red !important;
+    line-height: 3 !important; letter-spacing: 4px !important; direction: rtl !important; }
+body * { background: yellow !important; border: 7px dashed red !important;
+    padding: 19px !important; margin: 23px !important; opacity: .6 !important;
+    transform: rotate(3deg) !important; box-sizing: content-box !important;
+    position: static !important; z-index: -1 !important; width: 10px !important; }
+div, iframe, button, mindwork-widget { display: none !important; visibility: hidden !important; }
+:root { --accent: red; }
+"""
+
+
+def test_hostile_page_css_does_not_change_the_widget(
+    context: BrowserContext, servers: Dict[str, Any]
+) -> None:
+    origin = widget_origin(servers)
+    plain_url = host_page(
+        servers, "/plain-page", f"<!doctype html><title>p</title><p>x</p>{snippet(origin)}"
+    )
+    hostile_url = host_page(
+        servers,
+        "/hostile-page",
+        f"<!doctype html><title>h</title><style>{HOSTILE_CSS}</style><p>x</p>{snippet(origin)}",
+    )
+    looks = []
+    for url in (plain_url, hostile_url):
+        page = context.new_page()
+        page.goto(url)
+        chat = open_widget(page)
+        page.mouse.move(0, 0)
+        looks.append(
+            (
+                page.get_by_role("button", name=LAUNCHER).bounding_box(),
+                page.locator(FRAME).bounding_box(),
+                page.locator("mindwork-widget").screenshot(),
+                chat.locator("body").screenshot(),
+            )
+        )
+        shot(page, "08-hostile-css" if url == hostile_url else "08-plain-host")
+        page.close()
+    assert looks[0][:2] == looks[1][:2]
+    assert looks[0][2] == looks[1][2], "the launcher and panel look different on the hostile page"
+    assert looks[0][3] == looks[1][3], "the chat looks different on the hostile page"
+
+
+def test_loaded_twice_and_late_one_widget_and_one_global(
+    page: Page, servers: Dict[str, Any]
+) -> None:
+    origin = widget_origin(servers)
+    bare_url = host_page(servers, "/bare-page", "<!doctype html><title>b</title><p>x</p>")
+    twice_url = host_page(
+        servers,
+        "/twice-page",
+        f"<!doctype html><title>t</title><p>x</p>{snippet(origin)}{snippet(origin)}",
+    )
+    keys = "() => Object.keys(window)"
+    page.goto(bare_url)
+    bare_globals = set(page.evaluate(keys))
+    page.goto(twice_url)
+    page.get_by_role("button", name=LAUNCHER).wait_for()
+    # A third copy, added long after the page loaded.
+    page.evaluate(
+        "src => { const s = document.createElement('script'); s.src = src;"
+        " document.body.appendChild(s); }",
+        f"{origin}/widget/embed.js?late",
+    )
+    page.wait_for_load_state("networkidle")
+    assert page.locator("mindwork-widget").count() == 1
+    assert set(page.evaluate(keys)) - bare_globals == {"MindworkWidget"}
+    open_widget(page)
+    page.keyboard.press("Escape")  # else it reopens by itself on the next page of the tab
+
+    page.goto(bare_url)
+    page.evaluate(
+        "src => { const s = document.createElement('script'); s.src = src;"
+        " s.dataset.clinicName = 'Late Clinic'; document.body.appendChild(s); }",
+        f"{origin}/widget/embed.js",
+    )
+    chat = open_widget(page)
+    expect(chat.locator("#subtitle")).to_contain_text("Late Clinic")
+
+
+def test_the_server_stopped_mid_conversation_shows_a_retry_and_keeps_the_message(
+    page: Page, demo_url: str, servers: Dict[str, Any]
+) -> None:
+    page.goto(demo_url)
+    chat = open_widget(page)
+    ask(chat, "what is bdnf?")
+    rasa = servers["processes"][1]
+    rasa.terminate()
+    rasa.wait(timeout=30)
+    try:
+        box = chat.get_by_label("Your question")
+        box.fill("what is neuroplasticity?")
+        box.press("Enter")
+        status = chat.locator("#status")
+        expect(status).to_contain_text("Couldn't reach the assistant")
+        expect(chat.locator(".turn.user").last).to_contain_text("what is neuroplasticity?")
+        expect(chat.locator(".turn.user .failed-note")).to_have_text("Not sent yet")
+        shot(page, "09-server-down-retry")
+    finally:
+        port = servers["rasa_port"]
+        servers["processes"][1] = start_rasa_server(
+            port, servers["endpoints"], servers["demo_origin"]
+        )
+        wait_until_ready(f"http://localhost:{port}/webhooks/rest/", servers["processes"][1], 180)
+    started = time.monotonic()
+    status.get_by_role("button", name="Retry").click()
+    expect(chat.locator(".turn.bot")).to_have_count(3, timeout=ANSWER_TIMEOUT_MS)
+    expect(last_bot_turn(chat)).to_contain_text("Neuroplasticity is")
+    expect(chat.locator(".failed-note")).to_have_count(0)
+    assert time.monotonic() - started < ANSWER_TIMEOUT_MS / 1000
