@@ -163,13 +163,16 @@ def guard_threshold(model: Path) -> float:
     """The classifier threshold the trained model's crisis guard uses."""
     import tarfile
 
+    from bot.nlu.crisis_guard import CrisisGuard
+
     with tarfile.open(model) as archive:
         for member in archive.getmembers():
             if member.name.endswith("metadata.json"):
                 metadata = json.load(archive.extractfile(member))  # type: ignore[arg-type]
-                for node in metadata["graph_schema"]["nodes"].values():
+                for node in metadata["predict_schema"]["nodes"].values():
                     if node["uses"].endswith("CrisisGuard"):
-                        return float(node["config"]["classifier_threshold"])
+                        config = {**CrisisGuard.get_default_config(), **node["config"]}
+                        return float(config["classifier_threshold"])
     raise ValueError(f"no CrisisGuard in {model}")
 
 

@@ -31,6 +31,9 @@ CRISIS_SPANS = "crisis"
 CONTEXT_SPANS = "crisis_context"
 # The one context that can cancel a firm (`+`) crisis pattern: an explicit statement of safety.
 SAFETY = "safety"
+# Contexts that only keep the classifier alone from calling a crisis; a rule match stands.
+# "can i take advil with my sertraline" is a medication question, "can i take all my pills" is not.
+CLASSIFIER_ONLY_CONTEXTS = {"question"}
 FIRM = "+"
 MAX_GAP = 8
 
@@ -166,6 +169,7 @@ class CrisisMatcher:
             # only an explicit statement of safety over the same words cancels it.
             return any(
                 other.start < span.end and span.start < other.end
+                and other.label_ not in CLASSIFIER_ONLY_CONTEXTS
                 and (not firm or other.label_ == SAFETY)
                 for other in context
             )
