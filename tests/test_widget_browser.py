@@ -468,3 +468,57 @@ def test_the_server_stopped_mid_conversation_shows_a_retry_and_keeps_the_message
     expect(last_bot_turn(chat)).to_contain_text("Neuroplasticity is")
     expect(chat.locator(".failed-note")).to_have_count(0)
     assert time.monotonic() - started < ANSWER_TIMEOUT_MS / 1000
+
+
+# Where the newest bot turn's first line is, against the transcript's viewport: at the moment the
+# turn is added (a MutationObserver runs right after the script that added it), and now.
+FIRST_LINE_SEEN = """() => {
+    const transcript = document.getElementById('transcript');
+    const view = transcript.getBoundingClientRect();
+    const turn = transcript.querySelector('.turn.bot:last-child');
+    if (!turn) return null;
+    const first = turn.querySelector('.bubble p').getBoundingClientRect();
+    const lineHeight = parseFloat(getComputedStyle(turn.querySelector('.bubble p')).lineHeight);
+    return {
+        visible: first.top >= view.top - 1 && first.top + lineHeight <= view.bottom + 1,
+        turnTaller: turn.getBoundingClientRect().height > transcript.clientHeight,
+        atBottom: transcript.scrollTop + transcript.clientHeight >= transcript.scrollHeight - 1,
+    };
+}"""
+WATCH_ARRIVAL = (
+    "seen => { window.atArrival = null; const before = document.querySelectorAll('.turn.bot')"
+    ".length; new MutationObserver((_, observer) => { if (document.querySelectorAll('.turn.bot')"
+    ".length > before) { window.atArrival = (" + FIRST_LINE_SEEN + ")(); observer.disconnect(); }"
+    " }).observe(document.getElementById('transcript'), {childList: true}); }"
+)
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_a_long_answer_is_shown_from_its_first_line(
+    browser: Browser, demo_url: str, motion: str
+) -> None:
+    # A laptop's short window: the BDNF answer is taller than the transcript.
+    context = browser.new_context(viewport={"width": 1280, "height": 600}, reduced_motion=motion)
+    try:
+        page = context.new_page()
+        page.goto(demo_url)
+        chat = open_widget(page)
+        frame = chat_frame(page)
+        frame.evaluate(WATCH_ARRIVAL)
+        ask(chat, "/faq/bdnf")
+        expect(last_bot_turn(chat)).to_contain_text("Brain-Derived Neurotrophic Factor")
+        at_arrival = frame.evaluate("window.atArrival")
+        assert at_arrival["turnTaller"], "the answer fits: this test would show nothing"
+        if motion == "reduce":
+            # No animation: the first line is in view in the same moment the answer appears.
+            assert at_arrival["visible"]
+        else:
+            # A smooth scroll from where the reader was (the question, at the bottom).
+            assert not at_arrival["visible"]
+        frame.wait_for_function(f"({FIRST_LINE_SEEN})().visible", timeout=5_000)
+        assert not frame.evaluate(FIRST_LINE_SEEN)["atBottom"]
+        if motion == "reduce":
+            shot(page, "11-long-answer-from-its-start")
+    finally:
+        context.close()
+
