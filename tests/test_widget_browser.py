@@ -6,6 +6,7 @@ Screenshots of the main states go to results/screenshots/ for a person to look a
 from __future__ import annotations
 
 import re
+import socket
 import time
 from typing import Any, Dict, Iterator, List
 from urllib.parse import quote
@@ -17,11 +18,13 @@ from playwright.sync_api import (
     Frame,
     FrameLocator,
     Page,
+    Route,
     expect,
     sync_playwright,
 )
 
 from bot.launcher import start_rasa_server, wait_until_ready
+from bot.widget.channel import asset
 
 from conftest import ROOT
 
@@ -468,3 +471,134 @@ def test_the_server_stopped_mid_conversation_shows_a_retry_and_keeps_the_message
     expect(last_bot_turn(chat)).to_contain_text("Neuroplasticity is")
     expect(chat.locator(".failed-note")).to_have_count(0)
     assert time.monotonic() - started < ANSWER_TIMEOUT_MS / 1000
+
+
+# Where the newest bot turn's first line is, against the transcript's viewport: at the moment the
+# turn is added (a MutationObserver runs right after the script that added it), and now.
+FIRST_LINE_SEEN = """() => {
+    const transcript = document.getElementById('transcript');
+    const view = transcript.getBoundingClientRect();
+    const turn = transcript.querySelector('.turn.bot:last-child');
+    if (!turn) return null;
+    const first = turn.querySelector('.bubble p').getBoundingClientRect();
+    const lineHeight = parseFloat(getComputedStyle(turn.querySelector('.bubble p')).lineHeight);
+    return {
+        visible: first.top >= view.top - 1 && first.top + lineHeight <= view.bottom + 1,
+        turnTaller: turn.getBoundingClientRect().height > transcript.clientHeight,
+        atBottom: transcript.scrollTop + transcript.clientHeight >= transcript.scrollHeight - 1,
+    };
+}"""
+WATCH_ARRIVAL = (
+    "seen => { window.atArrival = null; const before = document.querySelectorAll('.turn.bot')"
+    ".length; new MutationObserver((_, observer) => { if (document.querySelectorAll('.turn.bot')"
+    ".length > before) { window.atArrival = (" + FIRST_LINE_SEEN + ")(); observer.disconnect(); }"
+    " }).observe(document.getElementById('transcript'), {childList: true}); }"
+)
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_a_long_answer_is_shown_from_its_first_line(
+    browser: Browser, demo_url: str, motion: str
+) -> None:
+    # A laptop's short window: the BDNF answer is taller than the transcript.
+    context = browser.new_context(viewport={"width": 1280, "height": 600}, reduced_motion=motion)
+    try:
+        page = context.new_page()
+        page.goto(demo_url)
+        chat = open_widget(page)
+        frame = chat_frame(page)
+        frame.evaluate(WATCH_ARRIVAL)
+        ask(chat, "/faq/bdnf")
+        expect(last_bot_turn(chat)).to_contain_text("Brain-Derived Neurotrophic Factor")
+        at_arrival = frame.evaluate("window.atArrival")
+        assert at_arrival["turnTaller"], "the answer fits: this test would show nothing"
+        if motion == "reduce":
+            # No animation: the first line is in view in the same moment the answer appears.
+            assert at_arrival["visible"]
+        else:
+            # A smooth scroll from where the reader was (the question, at the bottom).
+            assert not at_arrival["visible"]
+        frame.wait_for_function(f"({FIRST_LINE_SEEN})().visible", timeout=5_000)
+        assert not frame.evaluate(FIRST_LINE_SEEN)["atBottom"]
+        if motion == "reduce":
+            shot(page, "11-long-answer-from-its-start")
+    finally:
+        context.close()
+
+
+def closed_port_origin() -> str:
+    """An origin where nothing listens: a port the system just handed out and took back."""
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        port = probe.getsockname()[1]
+    return f"http://localhost:{port}"
+
+
+FALLBACK = "The chat is unavailable right now"
+
+
+def test_with_the_server_unreachable_the_loader_still_gives_crisis_help(
+    page: Page, servers: Dict[str, Any]
+) -> None:
+    """The visitor's browser has the loader (cached for five minutes, or from a CDN) but nothing
+    answers at the assistant's origin, so the framed chat page never loads."""
+    dead = closed_port_origin()
+    loader = asset("embed.js").body
+    page.context.route(
+        f"{dead}/widget/embed.js",
+        lambda route: route.fulfill(body=loader, content_type="application/javascript"),
+    )
+    attributes = (
+        'data-region="GB" data-clinic-name="Bright Path Clinic" data-clinic-phone="+1 555 010 0199"'
+    )
+    url = host_page(
+        servers,
+        "/server-unreachable",
+        '<!doctype html><html lang="en"><title>Intake</title><main><h1>Intake</h1></main>'
+        f"{snippet(dead, attributes)}</html>",
+    )
+    page.goto(url)
+    page.get_by_role("button", name=LAUNCHER).click()  # at once, while the frame is loading
+    title = page.get_by_role("heading", name=FALLBACK)
+    expect(title).to_be_focused()  # moved from the frame the visitor had opened
+    expect(page.locator(FRAME)).to_be_hidden()
+    fallback = page.get_by_role("region", name=FALLBACK)
+    for href in ("tel:988", "sms:988", "tel:911", "tel:116123", "tel:999", "tel:+15550100199"):
+        expect(fallback.locator(f"a[href='{href}']")).to_be_visible()
+    expect(fallback.get_by_role("link", name="Call 988")).to_have_count(1)
+    expect(fallback).to_contain_text("Samaritans: Call 116 123")
+    expect(fallback).to_contain_text("Outside the UK: call your local emergency number")
+    expect(fallback).to_contain_text("To reach Bright Path Clinic: Call +1 555 010 0199")
+    shot(page, "10-server-unreachable-fallback")
+
+    from axe_playwright_python.sync_playwright import Axe
+
+    assert serious_violations(Axe().run(page)) == []
+
+    page.keyboard.press("Tab")
+    retry = fallback.get_by_role("button", name="Try again")
+    expect(retry).to_be_focused()
+    page.keyboard.press("Enter")  # nothing there yet
+    expect(fallback.get_by_role("status")).to_have_text(
+        "Still unavailable. Please try again later.", timeout=20_000
+    )
+    expect(retry).to_be_focused()
+    expect(page.locator(FRAME)).to_be_hidden()
+
+    # The server is back: its origin now answers with the real assistant's responses.
+    real = widget_origin(servers)
+
+    def from_the_assistant(route: Route) -> None:
+        if route.request.url.endswith("/embed.js"):
+            route.fallback()  # to the route above
+        else:
+            route.fulfill(response=route.fetch(url=route.request.url.replace(dead, real)))
+
+    page.context.route(f"{dead}/**", from_the_assistant)
+    retry.click()
+    chat = page.frame_locator(FRAME)
+    expect(chat.get_by_label("Your question")).to_be_focused()
+    expect(fallback).to_be_hidden()
+    expect(chat.locator(".turn.bot").first).to_contain_text("can't diagnose")
+    page.keyboard.press("Escape")
+    expect(page.locator(FRAME)).to_be_hidden()

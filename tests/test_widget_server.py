@@ -12,7 +12,7 @@ from typing import Any, Dict
 
 import pytest
 
-from bot.settings import Settings, clean_origin, settings_from
+from bot.settings import CRISIS_LINES_BY_REGION, Settings, clean_origin, settings_from
 from bot.turns import NOTICE
 from bot.widget.channel import (
     STATIC,
@@ -109,6 +109,24 @@ def test_the_loader_and_the_whole_widget_are_small_when_gzipped() -> None:
     print(f"\ngzipped: loader {loader} B, whole widget (JS, CSS, page) {whole} B")
     assert loader <= LOADER_LIMIT_BYTES
     assert whole <= WIDGET_LIMIT_BYTES
+
+
+def test_the_loaders_built_in_crisis_lines_are_the_servers() -> None:
+    # The loader shows them when the chat page cannot load, so it has its own copy.
+    found = re.search(r"var LINES = (\{.*?\});", asset("embed.js").body.decode(), re.DOTALL)
+    assert found, "no LINES table in embed.js"
+    expected = {}
+    for region, lines in CRISIS_LINES_BY_REGION.items():
+        assert len(lines.lines) == 1, f"{region}: the loader shows one line per region"
+        line = lines.lines[0]
+        expected[region] = [
+            lines.region_name,
+            line.name,
+            line.call or "",
+            line.text or "",
+            lines.emergency,
+        ]
+    assert json.loads(found.group(1)) == expected
 
 
 def test_no_untrusted_text_goes_through_inner_html() -> None:

@@ -127,7 +127,20 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
-  function scrollDown() { transcript.scrollTop = transcript.scrollHeight; }
+  var reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+  // The latest turn in view. A bot turn taller than the transcript is shown from its first line,
+  // or a long answer would be read from the middle; anything shorter keeps the bottom in view.
+  function scrollDown(smooth) {
+    var last = transcript.lastElementChild;
+    var top = transcript.scrollHeight;
+    if (last && last.classList.contains("bot")) {
+      top = last.getBoundingClientRect().top - transcript.getBoundingClientRect().top +
+        transcript.scrollTop - 8;
+    }
+    top = Math.min(top, transcript.scrollHeight - transcript.clientHeight);
+    // An explicit "smooth" would override the reduced-motion CSS, so it is asked for only here.
+    transcript.scrollTo({ top: top, behavior: smooth && !reducedMotion.matches ? "smooth" : "auto" });
+  }
   function renderUser(turn) {
     var node = el("div", "turn user");
     var bubble = node.appendChild(el("div", "bubble"));
@@ -170,13 +183,16 @@
     transcript.appendChild(node);
     return bubble;
   }
-  function render() {
+  function render(smooth) {
+    // Rebuilding empties the transcript; start the scroll from where the reader was.
+    var from = transcript.scrollTop;
     transcript.textContent = "";
     renderBot({ messages: [config.greeting], marker: { kind: "smalltalk", notice: config.notice } });
     state.turns.forEach(function (turn) {
       if (turn.from === "user") renderUser(turn); else renderBot(turn);
     });
-    scrollDown();
+    transcript.scrollTop = from;
+    scrollDown(smooth);
   }
   function announce(text) {
     announcer.textContent = "";
@@ -239,7 +255,7 @@
       state.turns.push({ from: "bot", messages: messages, marker: marker });
       save();
       setStatus("", "");
-      render();
+      render(true);
       var last = transcript.lastElementChild.querySelector(".bubble");
       announce(last.textContent);
     }).catch(function () {

@@ -77,8 +77,14 @@
     ".launcher:focus-visible{outline:3px solid #111;outline-offset:3px;box-shadow:0 0 0 6px #fff}" +
     ".panel{position:fixed;right:16px;bottom:84px;width:380px;height:min(640px,calc(100vh - 100px));" +
     "border-radius:12px;overflow:hidden;box-shadow:0 6px 30px rgba(0,0,0,.35);background:#fff}" +
-    ".panel[hidden]{display:none}" +
-    "iframe{all:initial;display:block;width:100%;height:100%;border:0}" +
+    "iframe{all:initial;display:block;width:100%;height:100%;border:0}[hidden]{display:none!important}" +
+    ".fb{box-sizing:border-box;height:100%;overflow:auto;padding:16px;color:#1a1a1a;font-size:15px}" +
+    ".fb h2{font-size:18px;margin:0}.fb h3{font-size:16px;color:#8a0016}.fb li{margin:6px 0}" +
+    ".fb a{display:inline-block;margin:2px 4px 2px 0;padding:3px 10px;border-radius:14px;" +
+    "background:#8a0016;color:#fff;font-weight:600;text-decoration:none;white-space:nowrap}" +
+    ".fb button{font:inherit;min-height:40px;margin-right:8px;padding:6px 14px;border-radius:6px;" +
+    "border:1px solid;background:#fff;color:#124069;cursor:pointer}" +
+    ".fb :focus-visible{outline:3px solid #0b4f8a;outline-offset:2px}" +
     "@media (max-width:479.98px){.panel{inset:0;width:100%;height:100%;border-radius:0}}";
 
   // Inline !important declarations on its own element outrank any rule of the host page.
@@ -87,6 +93,21 @@
     display: "block", visibility: "visible", opacity: "1", transform: "none", filter: "none",
     font: "16px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
   };
+
+  // When the chat page cannot load, crisis help must not depend on the server: the lines are
+  // built in. A copy of bot/settings.py CRISIS_LINES_BY_REGION (a test keeps them equal):
+  // region: [region name, line name, call, text, emergency number].
+  var LINES = {
+    "US": ["the US", "988 Suicide & Crisis Lifeline", "988", "988", "911"],
+    "CA": ["Canada", "9-8-8 Suicide Crisis Helpline", "988", "988", "911"],
+    "GB": ["the UK", "Samaritans", "116 123", "", "999"],
+    "IE": ["Ireland", "Samaritans", "116 123", "", "112"],
+    "AU": ["Australia", "Lifeline", "13 11 14", "", "000"],
+    "NZ": ["New Zealand", "Need to talk? 1737", "1737", "1737", "111"]
+  };
+  // No ready message this long after the frame starts, or soon after it loads (an error page
+  // loads too), and the chat counts as unavailable.
+  var READY_MS = 8000, AFTER_LOAD_MS = 2000;
 
   function start() {
     var host = document.createElement("mindwork-widget");
@@ -113,18 +134,31 @@
     panel.className = "panel";
     panel.id = "mindwork-panel";
     panel.hidden = true;
-    var frame = document.createElement("iframe");
-    frame.title = "Chat with the clinic assistant";
     var params = new URLSearchParams(settings);
     params.set("host", location.origin);
     // The fragment never reaches the server's logs.
-    frame.src = widgetOrigin + "/widget/chat#" + params.toString();
-    panel.appendChild(frame);
+    var src = widgetOrigin + "/widget/chat#" + params.toString();
     root.appendChild(panel);
     root.appendChild(launcher);
+
+    var frame = null, ready = false, failed = false, retrying = false, attempt = 0, fallback;
+    // A fresh frame per attempt, so a late answer from an abandoned one cannot count.
+    function loadFrame() {
+      var mine = ++attempt;
+      var fresh = document.createElement("iframe");
+      fresh.title = "Chat with the clinic assistant";
+      fresh.src = src;
+      fresh.hidden = failed; // a retry keeps the fallback in view until the chat is ready
+      function check() { if (mine === attempt && !ready) fail(); }
+      fresh.addEventListener("load", function () { setTimeout(check, AFTER_LOAD_MS); });
+      setTimeout(check, READY_MS);
+      ready = false;
+      if (frame) panel.replaceChild(fresh, frame); else panel.appendChild(fresh);
+      frame = fresh;
+    }
+    loadFrame();
     document.body.appendChild(host);
 
-    var ready = false;
     function post(type, extra) {
       if (!ready) return;
       var message = { ns: NS, type: type };
@@ -134,6 +168,7 @@
     function open(focus) {
       panel.hidden = false;
       launcher.setAttribute("aria-expanded", "true");
+      if (failed) { if (focus) fallback.title.focus(); return; }
       if (focus) frame.focus();
       post("open", { focus: !!focus });
     }
@@ -144,6 +179,87 @@
       post("closed", {});
       if (focus) launcher.focus();
     }
+    function showChat() {
+      failed = retrying = false;
+      fallback.box.hidden = true;
+      frame.hidden = false;
+      if (!panel.hidden) { frame.focus(); post("open", { focus: true }); }
+    }
+    function fail() {
+      var hadFocus = !panel.hidden && root.activeElement === frame;
+      if (!fallback) fallback = buildFallback();
+      failed = true;
+      frame.hidden = true;
+      fallback.box.hidden = false;
+      fallback.retry.textContent = "Try again";
+      if (retrying) say("Still unavailable. Please try again later.");
+      retrying = false;
+      // Only someone already in the widget is moved; focus elsewhere on the page stays put.
+      if (hadFocus) fallback.title.focus();
+    }
+    function say(text) { fallback.status.textContent = text; } // a role=status: read out
+
+    // The panel shown instead of the chat: DOM calls only, no markup from anywhere.
+    function buildFallback() {
+      function el(tag, text, parent) {
+        var node = document.createElement(tag);
+        if (text) node.textContent = text;
+        (parent || box).appendChild(node);
+        return node;
+      }
+      function link(scheme, number, label, parent) {
+        var a = el("a", label + " " + number, parent);
+        a.href = scheme + ":" + number.replace(/[^0-9+]/g, "");
+      }
+      function button(text, action) {
+        var b = el("button", text, row);
+        b.type = "button";
+        b.addEventListener("click", action);
+        return b;
+      }
+      var box = document.createElement("section");
+      box.className = "fb";
+      box.setAttribute("aria-labelledby", "mw-fb-title");
+      var title = el("h2", "The chat is unavailable right now");
+      title.id = "mw-fb-title";
+      title.tabIndex = -1;
+      el("p", "The clinic's assistant can't be reached. You can try again in a moment.");
+      var row = el("p");
+      var retry = button("Try again", function () {
+        if (ready) return showChat();
+        retrying = true;
+        say("Trying again…");
+        loadFrame();
+      });
+      button("Close", function () { close(true); });
+      var status = el("p");
+      status.setAttribute("role", "status");
+      el("h3", "If you or someone else may be in danger, please reach out now:");
+      var list = el("ul");
+      var lines = LINES[settings.region];
+      function line(name, call, text) {
+        var item = el("li", name + ": ", list);
+        if (call) link("tel", call, "Call", item);
+        if (text) link("sms", text, "Text", item);
+      }
+      if (lines) {
+        line(lines[1], lines[2], lines[3]);
+        line("In an emergency", lines[4]);
+      }
+      if (settings.region !== "US") {
+        line((lines ? "In the US, " : "") + LINES.US[1], "988", "988");
+        line((lines ? "In the US, i" : "I") + "n an emergency", "911");
+      }
+      el("li", (lines ? "Outside " + lines[0] : "Wherever you are") +
+        ": call your local emergency number", list);
+      if (settings.clinic_phone) {
+        link("tel", settings.clinic_phone, "Call",
+          el("p", "To reach " + (settings.clinic_name || "the clinic") + ": "));
+      }
+      panel.appendChild(box);
+      return { box: box, title: title, retry: retry, status: status };
+    }
+
     launcher.addEventListener("click", function () {
       if (panel.hidden) open(true); else close(true);
     });
@@ -156,7 +272,13 @@
       if (!message || message.ns !== NS) return;
       if (message.type === "ready") {
         ready = true;
-        if (!panel.hidden) {
+        if (failed && !retrying && !panel.hidden) {
+          // Late, while someone may be reading the crisis lines: offer the chat, don't swap it in.
+          fallback.retry.textContent = "Open the chat";
+          say("The chat is available now.");
+        } else if (failed) {
+          showChat();
+        } else if (!panel.hidden) {
           frame.focus(); // opened while the frame was loading: its document has the focus now
           post("open", { focus: true });
         }
