@@ -72,6 +72,14 @@ def test_crisis_gets_resources_first(assistant: Assistant, new_sender: Callable[
     assert "(tel:988)" in text and "(sms:988)" in text and "(tel:911)" in text
 
 
+def test_advice_names_the_medication_whatever_brand_was_written(
+    assistant: Assistant, new_sender: Callable[[], str]
+) -> None:
+    reply = assistant.send(new_sender(), "should i double my zoloft dose if i feel worse")
+    assert assert_safe_turn(reply)["kind"] == "advice"
+    assert "your own sertraline" in text_of(reply)
+
+
 def test_the_page_names_the_clinic_and_the_region(
     assistant: Assistant, new_sender: Callable[[], str]
 ) -> None:
