@@ -174,9 +174,9 @@ class CrisisMatcher:
                 for other in context
             )
 
-        doc.spans[CRISIS_SPANS] = filter_spans(
-            span for span, firm in crisis if not cancelled(span, firm)
-        )
+        # Overlapping matches all stay: each names a category the turn may need (an overdose
+        # told about a friend is both someone else in danger and a medical emergency).
+        doc.spans[CRISIS_SPANS] = [span for span, firm in crisis if not cancelled(span, firm)]
         doc.spans[CONTEXT_SPANS] = filter_spans(context)
         return doc
 
