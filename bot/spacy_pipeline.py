@@ -96,7 +96,7 @@ def term_lexicon(terms: Dict[str, Dict[str, List[str]]]) -> Dict[str, List[str]]
     """Every single-word name of each label, for `$medication`-style use in the crisis rules."""
     return {
         label: sorted(
-            {name for canonical, other in entries.items() for name in [canonical, *other]
+            {name.lower() for canonical, other in entries.items() for name in [canonical, *other]
              if " " not in name and "-" not in name}
         )
         for label, entries in terms.items()

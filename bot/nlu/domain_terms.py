@@ -53,7 +53,8 @@ class DomainTermExtractor(GraphComponent):
 def domain_terms(message: Message) -> List[Dict[Text, Any]]:
     """The message's medications and treatments, each with its canonical name as the value."""
     doc: Optional[Any] = message.get(SPACY_DOCS[TEXT])
-    if doc is None:
+    # A button payload ("/faq/integration") names a topic, not something the person wrote.
+    if doc is None or (message.get(TEXT) or "").startswith("/"):
         return []
     return [
         {
