@@ -109,3 +109,12 @@ def text_of(reply: Reply) -> str:
 def new_sender() -> Callable[[], str]:
     counter = iter(range(1_000_000))
     return lambda: f"test-{id(counter)}-{next(counter)}"
+
+
+@pytest.fixture(scope="session")
+def redis_port() -> Iterator[int]:
+    """A redis-server on loopback for the whole session (see tests/redis_server.py)."""
+    from redis_server import running_redis
+
+    with running_redis() as port:
+        yield port
