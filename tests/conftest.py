@@ -118,3 +118,20 @@ def redis_port() -> Iterator[int]:
 
     with running_redis() as port:
         yield port
+
+
+@pytest.fixture(scope="session")
+def cluster(redis_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Two Rasa servers and an action server sharing Redis (tests/cluster.py)."""
+    from cluster import Cluster
+
+    from bot import launcher
+
+    if not launcher.MODEL.exists():
+        pytest.fail("No trained model: run `make test`, which trains first.")
+    running = Cluster(redis_port, tmp_path_factory.mktemp("cluster"))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
