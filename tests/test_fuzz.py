@@ -97,7 +97,13 @@ messages = st.one_of(
     st.text(st.sampled_from("😀🔥 <>&\"'/\\\x00\x1b"), min_size=1, max_size=3000),
     json_values,
 )
+conversation_ids = st.sampled_from(["fuzz-1", "fuzz-2", "fuzz-3"]) | st.uuids().map(str)
 requests = st.one_of(
+    # Well-formed envelopes with hostile content reach the NLU and the whole turn.
+    st.fixed_dictionaries(
+        {"sender": conversation_ids, "message": any_text | messages},
+        optional={"metadata": st.dictionaries(st.text(max_size=12), json_values, max_size=6)},
+    ).map(lambda body: json.dumps(body).encode()),
     st.fixed_dictionaries(
         {"sender": st.text(min_size=1, max_size=20) | json_values, "message": messages},
         optional={"metadata": json_values, "input_channel": json_values},

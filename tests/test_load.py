@@ -24,7 +24,8 @@ LONG = os.environ.get("LONG_TESTS") == "1"
 CONVERSATIONS = 50
 LOAD_S = 300.0 if LONG else 30.0
 WARM_UP_S = 30.0 if LONG else 8.0
-P99_BOUND_S = 10.0
+# 50 clients in a closed loop on 2 shared cores: ~2 s a turn at the median (README figures).
+P99_BOUND_S = 15.0
 MESSAGES = [
     "hi",
     "what is bdnf?",
