@@ -128,8 +128,17 @@ class Cluster:
         for handle in self._files:
             handle.close()
 
-    def log_text(self) -> Dict[str, str]:
+    def log_sizes(self) -> Dict[str, int]:
+        """Where each log ends now: pass to `log_text` to read only what comes after."""
+        return {name: path.stat().st_size for name, path in self.logs.items()}
+
+    def log_text(self, since: Optional[Dict[str, int]] = None) -> Dict[str, str]:
         for handle in self._files:
             if not handle.closed:
                 handle.flush()
-        return {name: path.read_text(errors="replace") for name, path in self.logs.items()}
+        texts = {}
+        for name, path in self.logs.items():
+            with open(path, "rb") as log:
+                log.seek((since or {}).get(name, 0))
+                texts[name] = log.read().decode("utf-8", "replace")
+        return texts
