@@ -16,8 +16,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterable, List, Optional
+from typing import IO, Iterable, List, Mapping, Optional
 
+from bot.settings import Settings, read_settings
 from bot.widget.demo import start_demo_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,15 +105,37 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout_s: float) -> N
     raise RuntimeError(f"{url} was not ready within {timeout_s:.0f} s")
 
 
-def _server_env() -> dict:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+def _server_env(env: Optional[Mapping[str, str]] = None) -> dict:
+    return {
+        **os.environ,
+        **(env or {}),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
 
 
-def start_action_server(port: int = ACTIONS_PORT) -> subprocess.Popen:
+def rasa_api_args(settings: Settings) -> List[str]:
+    """Rasa's HTTP API stays off unless `api.enabled`; then every call needs the token."""
+    if not settings.api_enabled:
+        return []
+    if not settings.api_auth_token:
+        raise RuntimeError(
+            "api.enabled needs api.auth_token (RASA_API_TOKEN, at least 16 characters)"
+        )
+    return ["--enable-api", "--auth-token", settings.api_auth_token]
+
+
+def start_action_server(
+    port: int = ACTIONS_PORT,
+    env: Optional[Mapping[str, str]] = None,
+    log: Optional[IO] = None,
+) -> subprocess.Popen:
     return subprocess.Popen(
         [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
         cwd=ROOT,
-        env=_server_env(),
+        env=_server_env(env),
+        stdout=log,
+        stderr=log,
     )
 
 
@@ -126,13 +149,13 @@ def demo_origin(rasa_port: int = RASA_PORT) -> str:
 
 
 def start_rasa_server(
-    rasa_port: int = RASA_PORT,
-    endpoints: Path = ROOT / "endpoints.yml",
-    widget_demo_origin: Optional[str] = None,
+    port: int,
+    endpoints: Path,
+    env: Optional[Mapping[str, str]] = None,
+    log: Optional[IO] = None,
 ) -> subprocess.Popen:
-    env = _server_env()
-    if widget_demo_origin:
-        env["WIDGET_DEMO_ORIGIN"] = widget_demo_origin
+    """Starts the Rasa server; `env` adds to this process's environment (settings overrides)."""
+    server_env = _server_env(env)
     return subprocess.Popen(
         [
             _bin("rasa"),
@@ -144,10 +167,13 @@ def start_rasa_server(
             "--credentials",
             "credentials.yml",
             "--port",
-            str(rasa_port),
+            str(port),
+            *rasa_api_args(read_settings(server_env)),
         ],
         cwd=ROOT,
-        env=env,
+        env=server_env,
+        stdout=log,
+        stderr=log,
     )
 
 
@@ -156,14 +182,23 @@ def start_servers(
     actions_port: int = ACTIONS_PORT,
     endpoints: Path = ROOT / "endpoints.yml",
     widget_demo_origin: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+    log: Optional[IO] = None,
 ) -> List[subprocess.Popen]:
     """Starts the action server and the Rasa server; returns once both answer.
 
-    `endpoints` must point the Rasa server at `actions_port`. With `widget_demo_origin`, the Rasa
+    `endpoints` must point the Rasa server at `actions_port`; `env` overrides settings and `log`
+    receives both servers' output (default: this process's). With `widget_demo_origin`, the Rasa
     server lets a page at that origin (the widget's demo page) embed the widget.
     """
-    actions = start_action_server(actions_port)
-    rasa = start_rasa_server(rasa_port, endpoints, widget_demo_origin)
+    if widget_demo_origin:
+        env = {**(env or {}), "WIDGET_DEMO_ORIGIN": widget_demo_origin}
+    actions = start_action_server(actions_port, env, log)
+    try:
+        rasa = start_rasa_server(rasa_port, endpoints, env, log)
+    except BaseException:
+        stop([actions])
+        raise
     processes = [actions, rasa]
     try:
         wait_until_ready(f"http://localhost:{actions_port}/health", actions, READY_TIMEOUT_S)

@@ -98,6 +98,16 @@ class Settings:
     widget_frame_ancestors: Tuple[str, ...] = ()
     # The demo intake page's origin (`make run`), which may embed the widget too.
     widget_demo_origin: Optional[str] = None
+    # Requests whose metadata, as JSON, is longer than this are refused with a 413.
+    max_metadata_chars: int = 4000
+    # Token buckets: up to this many messages at once, refilled at this many per minute; 0 = off.
+    rate_limit_conversation_per_minute: int = 30
+    rate_limit_client_per_minute: int = 300
+    # A conversation's first messages are never rate limited, so a crisis at the start is heard.
+    rate_limit_always_allow_first: int = 3
+    # Rasa's HTTP API (conversations, trackers, model): off unless enabled, and then needs a token.
+    api_enabled: bool = False
+    api_auth_token: Optional[str] = field(default=None, repr=False)
 
 
 # --- validators: return the clean value, or None with the reason -------------------------------
@@ -188,6 +198,7 @@ def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settin
     clinic, crisis = _section(data, "clinic"), _section(data, "crisis")
     privacy, limits = _section(data, "privacy"), _section(data, "limits")
     widget = _section(data, "widget")
+    rate_limits, api = _section(data, "rate_limits"), _section(data, "api")
 
     def pick(env: str, file_value: Any) -> Any:
         return environ[env] if environ.get(env, "") != "" else file_value
@@ -238,6 +249,24 @@ def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settin
             pick("WIDGET_DEMO_ORIGIN", widget.get("demo_origin")),
             clean_origin,
         ),
+        max_metadata_chars=_positive_int(
+            pick("MAX_METADATA_CHARS", limits.get("max_metadata_chars")), 4000
+        ),
+        rate_limit_conversation_per_minute=_non_negative_int(
+            pick(
+                "RATE_LIMIT_CONVERSATION_PER_MINUTE",
+                rate_limits.get("conversation_per_minute"),
+            ),
+            30,
+        ),
+        rate_limit_client_per_minute=_non_negative_int(
+            pick("RATE_LIMIT_CLIENT_PER_MINUTE", rate_limits.get("client_per_minute")), 300
+        ),
+        rate_limit_always_allow_first=_non_negative_int(
+            pick("RATE_LIMIT_ALWAYS_ALLOW_FIRST", rate_limits.get("always_allow_first")), 3
+        ),
+        api_enabled=_flag(pick("RASA_API_ENABLED", api.get("enabled"))),
+        api_auth_token=_api_token(pick("RASA_API_TOKEN", api.get("auth_token"))),
     )
 
 
@@ -255,6 +284,38 @@ def _origins(source: str, key: str, value: Any) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(origin for origin in origins if origin))
 
 
+MIN_API_TOKEN_CHARS = 16
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _api_token(value: Any) -> Optional[str]:
+    """A token long enough not to be guessed, or None; the value itself is never logged."""
+    if value is None or value == "":
+        return None
+    token = str(value).strip()
+    if len(token) < MIN_API_TOKEN_CHARS or any(ch.isspace() for ch in token):
+        logger.warning(
+            "Ignored deployment setting 'api.auth_token': must be at least %d characters, "
+            "no spaces.",
+            MIN_API_TOKEN_CHARS,
+        )
+        return None
+    return token
+
+
+def _non_negative_int(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number >= 0 else default
+
+
 def _positive_int(value: Any, default: int) -> int:
     try:
         number = int(value)
@@ -263,11 +324,16 @@ def _positive_int(value: Any, default: int) -> int:
     return number if number > 0 else default
 
 
+def read_settings(environ: Mapping[str, str]) -> Settings:
+    """The settings a process with this environment would have (e.g. a server about to start)."""
+    path = Path(environ.get(SETTINGS_PATH_ENV) or DEFAULT_SETTINGS_PATH)
+    return settings_from(_read_file(path), environ)
+
+
 @lru_cache(maxsize=1)
 def load_settings() -> Settings:
     """The deployment's settings, read once per process."""
-    path = Path(os.environ.get(SETTINGS_PATH_ENV) or DEFAULT_SETTINGS_PATH)
-    return settings_from(_read_file(path), os.environ)
+    return read_settings(os.environ)
 
 
 # --- per-conversation values sent by the page ---------------------------------------------------

@@ -117,3 +117,29 @@ def text_of(reply: Reply) -> str:
 def new_sender() -> Callable[[], str]:
     counter = iter(range(1_000_000))
     return lambda: f"test-{id(counter)}-{next(counter)}"
+
+
+@pytest.fixture(scope="session")
+def redis_port() -> Iterator[int]:
+    """A redis-server on loopback for the whole session (see tests/redis_server.py)."""
+    from redis_server import running_redis
+
+    with running_redis() as port:
+        yield port
+
+
+@pytest.fixture(scope="session")
+def cluster(redis_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Two Rasa servers and an action server sharing Redis (tests/cluster.py)."""
+    from cluster import Cluster
+
+    from bot import launcher
+
+    if not launcher.MODEL.exists():
+        pytest.fail("No trained model: run `make test`, which trains first.")
+    running = Cluster(redis_port, tmp_path_factory.mktemp("cluster"))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()

@@ -462,7 +462,7 @@ def test_the_server_stopped_mid_conversation_shows_a_retry_and_keeps_the_message
     finally:
         port = servers["rasa_port"]
         servers["processes"][1] = start_rasa_server(
-            port, servers["endpoints"], servers["demo_origin"]
+            port, servers["endpoints"], {"WIDGET_DEMO_ORIGIN": servers["demo_origin"]}
         )
         wait_until_ready(f"http://localhost:{port}/webhooks/rest/", servers["processes"][1], 180)
     started = time.monotonic()

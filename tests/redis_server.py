@@ -1,0 +1,47 @@
+"""A throwaway redis-server on loopback for the tests: no persistence, stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+import redis
+
+# The tests' one Redis port (TEST_REDIS_PORT moves it when several suites share a machine).
+REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT", "6390"))
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(found):
+        raise RuntimeError("redis-server is missing: run `make system-deps`")
+    return found
+
+
+@contextmanager
+def running_redis(port: int = REDIS_PORT) -> Iterator[int]:
+    process = subprocess.Popen(
+        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {port}") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
