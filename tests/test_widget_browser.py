@@ -84,7 +84,7 @@ def shot(page: Page, name: str) -> None:
 def open_widget(page: Page) -> FrameLocator:
     page.get_by_role("button", name=LAUNCHER).click()
     chat = page.frame_locator(FRAME)
-    expect(chat.get_by_label("Your question")).to_be_focused()
+    expect(chat.get_by_label("Your question")).to_be_focused(timeout=20_000)
     return chat
 
 
@@ -518,7 +518,11 @@ def test_a_long_answer_is_shown_from_its_first_line(
         else:
             # A smooth scroll from where the reader was (the question, at the bottom).
             assert not at_arrival["visible"]
-        frame.wait_for_function(f"({FIRST_LINE_SEEN})().visible", timeout=5_000)
+        # Polled from here: the chat page's CSP forbids the eval that wait_for_function needs.
+        deadline = time.monotonic() + 5
+        while not frame.evaluate(FIRST_LINE_SEEN)["visible"]:
+            assert time.monotonic() < deadline, "the answer's first line never came into view"
+            time.sleep(0.05)
         assert not frame.evaluate(FIRST_LINE_SEEN)["atBottom"]
         if motion == "reduce":
             shot(page, "11-long-answer-from-its-start")
