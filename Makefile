@@ -8,8 +8,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 SPACY := build/spacy/en_mindwork/meta.json
+# `make bench PEER_EPOCH_FRACTION=0.1` trains a cheaper peer on a busy machine (say so when quoting).
+PEER_EPOCH_FRACTION ?= 1.0
 
-.PHONY: help setup system-deps run train test eval crisis-eval lint lock clean
+.PHONY: help setup system-deps run train test eval crisis-eval bench lint lock clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +40,9 @@ eval: train ## Held-out NLU evaluation: per-topic precision, recall, confusions;
 
 crisis-eval: train ## Crisis recall and false positives per category: rules, classifier, combined
 	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz
+
+bench: train ## Speed, size, accuracy vs Rasa's default config (peer cached in models/peer/): results/bench.md
+	$(PY) -m bot.bench --peer-epoch-fraction $(PEER_EPOCH_FRACTION)
 
 system-deps: ## Install Chromium and Redis from Debian's packages if missing (for the tests)
 	@bash scripts/system-deps.sh

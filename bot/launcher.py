@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterable, List
+from typing import Any, Iterable, List
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -106,11 +106,13 @@ def _server_env() -> dict:
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
 
-def start_action_server(port: int = ACTIONS_PORT) -> subprocess.Popen:
+def start_action_server(port: int = ACTIONS_PORT, output: Any = None) -> subprocess.Popen:
     return subprocess.Popen(
         [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
         cwd=ROOT,
         env=_server_env(),
+        stdout=output,
+        stderr=output,
     )
 
 
@@ -118,18 +120,38 @@ def start_servers(
     rasa_port: int = RASA_PORT,
     actions_port: int = ACTIONS_PORT,
     endpoints: Path = ROOT / "endpoints.yml",
+    model: Path = MODEL,
+    output: Any = None,
 ) -> List[subprocess.Popen]:
     """Starts the action server and the Rasa server; returns once both answer.
 
     `endpoints` must point the Rasa server at `actions_port`.
     """
-    actions = start_action_server(actions_port)
-    rasa = subprocess.Popen(
+    actions = start_action_server(actions_port, output)
+    rasa = start_rasa_server(rasa_port, endpoints, model, output)
+    processes = [actions, rasa]
+    try:
+        wait_until_ready(f"http://localhost:{actions_port}/health", actions, READY_TIMEOUT_S)
+        wait_until_ready(f"http://localhost:{rasa_port}/webhooks/rest/", rasa, READY_TIMEOUT_S)
+    except BaseException:
+        stop(processes)
+        raise
+    return processes
+
+
+def start_rasa_server(
+    rasa_port: int = RASA_PORT,
+    endpoints: Path = ROOT / "endpoints.yml",
+    model: Path = MODEL,
+    output: Any = None,
+) -> subprocess.Popen:
+    """The Rasa server alone; `output` (a file) takes its log instead of the terminal."""
+    return subprocess.Popen(
         [
             _bin("rasa"),
             "run",
             "--model",
-            str(MODEL),
+            str(model),
             "--endpoints",
             str(endpoints),
             "--credentials",
@@ -139,15 +161,9 @@ def start_servers(
         ],
         cwd=ROOT,
         env=_server_env(),
+        stdout=output,
+        stderr=output,
     )
-    processes = [actions, rasa]
-    try:
-        wait_until_ready(f"http://localhost:{actions_port}/health", actions, READY_TIMEOUT_S)
-        wait_until_ready(f"http://localhost:{rasa_port}/webhooks/rest/", rasa, READY_TIMEOUT_S)
-    except BaseException:
-        stop(processes)
-        raise
-    return processes
 
 
 def stop(processes: List[subprocess.Popen]) -> None:

@@ -281,7 +281,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
                 weights=self._weights,
                 bias=self._bias,
                 **{
-                    f"ngrams_{i}": np.array(v.get_feature_names_out())
+                    f"ngrams_{i}": np.array(v.get_feature_names_out(), dtype=str)
                     for i, v in enumerate(self._vectorizers)
                 },
             )
