@@ -356,11 +356,13 @@ async def _user(
     deadline: float,
     offset: int,
 ) -> None:
-    """One user, sending its conversation turn after turn (closed loop) until the deadline."""
+    """One user, sending its conversation turn after turn (closed loop) until the deadline;
+    each time the conversation ends, the next one starts under a new conversation id."""
     turn = 0
     while time.monotonic() < deadline:
         url = urls[(offset + turn) % len(urls)]
-        body = {"sender": sender, "message": messages[turn % len(messages)]}
+        conversation_id = f"{sender}-{turn // len(messages)}"
+        body = {"sender": conversation_id, "message": messages[turn % len(messages)]}
         started = time.monotonic()
         try:
             async with session.post(url, json=body) as response:
