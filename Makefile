@@ -11,8 +11,10 @@ SPACY := build/spacy/en_mindwork/meta.json
 # The crisis gate's false-positive ceiling on tests/crisis_eval.yml. The target is 0.03; the guard
 # measures 0.073 at the recall-first classifier threshold, so this holds that line until it is met.
 CRISIS_MAX_FPR := 0.08
+# `make bench PEER_EPOCH_FRACTION=0.1` trains a cheaper peer on a busy machine (say so when quoting).
+PEER_EPOCH_FRACTION ?= 1.0
 
-.PHONY: help setup system-deps run train test eval crisis-eval lint lock clean
+.PHONY: help setup system-deps run train test eval crisis-eval bench lint lock clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +44,9 @@ eval: train ## Held-out NLU and crisis evaluation; fails below 90% accuracy or o
 
 crisis-eval: train ## Crisis recall and false positives per category, with the gate set's misses
 	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz --show-misses
+
+bench: train ## Speed, size, accuracy vs Rasa's default config (peer cached in models/peer/): results/bench.md
+	$(PY) -m bot.bench --peer-epoch-fraction $(PEER_EPOCH_FRACTION)
 
 system-deps: ## Install Chromium and Redis from Debian's packages if missing (for the tests)
 	@bash scripts/system-deps.sh

@@ -153,6 +153,7 @@ def start_rasa_server(
     endpoints: Path,
     env: Optional[Mapping[str, str]] = None,
     log: Optional[IO] = None,
+    model: Path = MODEL,
 ) -> subprocess.Popen:
     """Starts the Rasa server; `env` adds to this process's environment (settings overrides)."""
     server_env = _server_env(env)
@@ -161,7 +162,7 @@ def start_rasa_server(
             _bin("rasa"),
             "run",
             "--model",
-            str(MODEL),
+            str(model),
             "--endpoints",
             str(endpoints),
             "--credentials",
@@ -184,6 +185,7 @@ def start_servers(
     widget_demo_origin: Optional[str] = None,
     env: Optional[Mapping[str, str]] = None,
     log: Optional[IO] = None,
+    model: Path = MODEL,
 ) -> List[subprocess.Popen]:
     """Starts the action server and the Rasa server; returns once both answer.
 
@@ -195,7 +197,7 @@ def start_servers(
         env = {**(env or {}), "WIDGET_DEMO_ORIGIN": widget_demo_origin}
     actions = start_action_server(actions_port, env, log)
     try:
-        rasa = start_rasa_server(rasa_port, endpoints, env, log)
+        rasa = start_rasa_server(rasa_port, endpoints, env, log, model)
     except BaseException:
         stop([actions])
         raise

@@ -7,6 +7,11 @@ one model, so "should I stop my zoloft" is weighed against `faq/ssri_blunting` a
 `response_selector` output as Rasa's own components, so rules, `ActionRetrieveResponse`,
 `FallbackClassifier` and `rasa test` work unchanged. It trains in about a second and runs in well
 under a millisecond, with no TensorFlow.
+
+It counts its own features: word 1-2-grams and `char_wb` 2-5-grams of the tokens' lemmas, exactly
+what two of Rasa's `CountVectorsFeaturizer`s (word 1-2, char_wb 2-5) give as sentence features.
+Rasa's featurizer also builds a per-token matrix for every message and response, which this model
+never reads; that cost most of the training time and a share of every message's.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import zlib
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -26,7 +32,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import TOKENS_NAMES
-from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_RANKING_KEY,
@@ -35,6 +41,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
@@ -56,6 +63,16 @@ warnings.filterwarnings(
 warnings.filterwarnings("ignore", message=r"Failed to parse arguments in line '/faq/")
 
 
+_NUMBER = re.compile(r"\b[0-9]+\b")
+
+
+def _text(message: Message) -> Text:
+    """The tokens' lemmas as Rasa's CountVectorsFeaturizer joins them: digits as a number token,
+    lower case."""
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    return " ".join(_NUMBER.sub("__NUMBER__", token.lemma).lower() for token in tokens)
+
+
 def _words(message: Message) -> set:
     """The lower-cased lemmas of the message's alphabetic tokens."""
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
@@ -68,7 +85,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
 
     @classmethod
     def required_components(cls) -> List[type]:
-        return [Featurizer]
+        return [Tokenizer]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -76,6 +93,10 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             # inverse regularisation strength of the logistic regression
             "C": 50.0,
             "max_iter": 2000,
+            "tol": 1e-4,
+            # n-gram ranges of the word and character (within word boundaries) counts
+            "word_ngrams": [1, 2],
+            "char_ngrams": [2, 5],
             # the retrieval intent whose sub-labels are answered by `utter_<intent>/<topic>`
             "retrieval_intent": "faq",
             "ranking_length": 10,
@@ -91,6 +112,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         bias: Optional[np.ndarray] = None,
         responses: Optional[Dict[Text, List[Dict[Text, Any]]]] = None,
         vocabulary: Optional[set] = None,
+        vectorizers: Optional[List[CountVectorizer]] = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
@@ -100,6 +122,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         self._bias = bias
         self._responses = responses or {}
         self._vocabulary = vocabulary or set()
+        self._vectorizers = vectorizers or []
         self._button_payload = re.compile(
             rf"^/{re.escape(config['retrieval_intent'])}/(?P<topic>[a-z0-9_]+)$"
         )
@@ -127,34 +150,61 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             logger.debug("No intent examples: %s stays untrained.", type(self).__name__)
             return self._resource
         labels = [self._full_label(example) for example in examples]
-        model = LogisticRegression(
-            C=self._config["C"],
-            max_iter=self._config["max_iter"],
-            class_weight="balanced",
-        )
-        model.fit(self._features(examples), labels)
-        self._labels = [str(label) for label in model.classes_]
-        self._weights = model.coef_.astype(np.float32)
-        self._bias = model.intercept_.astype(np.float32)
+        texts = [_text(example) for example in examples]
+        self._vectorizers = [
+            CountVectorizer(
+                analyzer="word",
+                token_pattern=r"(?u)\b\w+\b",
+                ngram_range=tuple(self._config["word_ngrams"]),
+            ).fit(texts),
+            CountVectorizer(analyzer="char_wb", ngram_range=tuple(self._config["char_ngrams"])).fit(
+                texts
+            ),
+        ]
+        classes, weights, bias = self._fit(self._features(texts), labels)
+        self._labels = [str(label) for label in classes]
+        self._weights = weights.astype(np.float32)
+        self._bias = bias.astype(np.float32)
         self._responses = dict(training_data.responses)
         self._vocabulary = {word for example in examples for word in _words(example)}
         self.persist()
         return self._resource
 
+    def _fit(
+        self, features: scipy.sparse.csr_matrix, labels: List[Text]
+    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The L2-regularised multinomial logistic regression on `features`, solved exactly in
+        the span of the training rows.
+
+        The optimal weights lie in that span (a weight orthogonal to every row changes no score
+        and only adds to the penalty), so with `Z = U sqrt(S)` from the eigendecomposition
+        `X X^T = U S U^T`, fitting on `Z` and mapping back with `w = X^T U S^-1/2 w_Z` gives the
+        same model as fitting on `X` itself. L-BFGS then works on (examples x labels) numbers
+        instead of (n-grams x labels): ~1,600 x 34 rather than ~22,500 x 34, several times faster.
+        """
+        gram = (features @ features.T).toarray()
+        eigenvalues, eigenvectors = scipy.linalg.eigh(gram)
+        keep = eigenvalues > eigenvalues.max() * 1e-10
+        roots = np.sqrt(eigenvalues[keep])
+        eigenvectors = eigenvectors[:, keep]
+        model = LogisticRegression(
+            C=self._config["C"],
+            max_iter=self._config["max_iter"],
+            tol=self._config["tol"],
+            class_weight="balanced",
+        )
+        model.fit(eigenvectors * roots, labels)
+        weights = np.asarray(features.T @ ((eigenvectors / roots) @ model.coef_.T)).T
+        return model.classes_, weights, model.intercept_
+
     @staticmethod
     def _full_label(example: Message) -> Text:
         return str(example.get(INTENT_RESPONSE_KEY) or example.get(INTENT))
 
-    @staticmethod
-    def _features(messages: List[Message]) -> scipy.sparse.csr_matrix:
-        rows = []
-        for message in messages:
-            sparse = message.get_sparse_features(TEXT)[1]
-            dense = message.get_dense_features(TEXT)[1]
-            parts = [scipy.sparse.csr_matrix(f.features) for f in (sparse, dense) if f]
-            rows.append(scipy.sparse.hstack(parts) if parts else scipy.sparse.csr_matrix((1, 0)))
+    def _features(self, texts: List[Text]) -> scipy.sparse.csr_matrix:
+        counts = scipy.sparse.hstack([v.transform(texts) for v in self._vectorizers])
         # Length-normalised rows keep a long personal story from drowning out its question.
-        return normalize(scipy.sparse.vstack(rows).tocsr())
+        return normalize(counts.tocsr())
 
     # --- inference ------------------------------------------------------------------------------
 
@@ -172,9 +222,10 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             label = f"{self._config['retrieval_intent']}/{button.group('topic')}"
             if label in self._labels:
                 return [(label, 1.0)]
-        if self._weights is None or self._bias is None or not message.features:
+        text = _text(message)
+        if self._weights is None or self._bias is None or not self._vectorizers or not text:
             return []
-        scores = self._features([message]) @ self._weights.T + self._bias
+        scores = self._features([text]) @ self._weights.T + self._bias
         scores = np.asarray(scores).ravel()
         probabilities = np.exp(scores - scores.max())
         probabilities /= probabilities.sum()
@@ -229,6 +280,10 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
                 vocabulary=np.array(sorted(self._vocabulary)),
                 weights=self._weights,
                 bias=self._bias,
+                **{
+                    f"ngrams_{i}": np.array(v.get_feature_names_out(), dtype=str)
+                    for i, v in enumerate(self._vectorizers)
+                },
             )
             (model_dir / RESPONSES_FILE).write_text(json.dumps(self._responses), encoding="utf-8")
 
@@ -244,6 +299,19 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         try:
             with model_storage.read_from(resource) as model_dir:
                 stored = np.load(model_dir / MODEL_FILE, allow_pickle=False)
+                vectorizers = [
+                    CountVectorizer(
+                        analyzer="word",
+                        token_pattern=r"(?u)\b\w+\b",
+                        ngram_range=tuple(config["word_ngrams"]),
+                        vocabulary=[str(n) for n in stored["ngrams_0"]],
+                    ),
+                    CountVectorizer(
+                        analyzer="char_wb",
+                        ngram_range=tuple(config["char_ngrams"]),
+                        vocabulary=[str(n) for n in stored["ngrams_1"]],
+                    ),
+                ]
                 responses = json.loads((model_dir / RESPONSES_FILE).read_text("utf-8"))
                 return cls(
                     config,
@@ -254,7 +322,8 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
                     bias=stored["bias"],
                     responses=responses,
                     vocabulary={str(word) for word in stored["vocabulary"]},
+                    vectorizers=vectorizers,
                 )
-        except (ValueError, FileNotFoundError):
+        except (ValueError, FileNotFoundError, KeyError):
             logger.warning("%s has no trained model; it predicts nothing.", cls.__name__)
             return cls(config, model_storage, resource)
