@@ -427,6 +427,11 @@ def heldout_texts() -> List[str]:
 # one configuration, end to end
 
 
+# The bench measures capacity, so the deployment's rate limits (a policy, README "Rate limits")
+# are off: one load generator on one address would otherwise mostly measure 429s.
+UNLIMITED = {"RATE_LIMIT_CONVERSATION_PER_MINUTE": "0", "RATE_LIMIT_CLIENT_PER_MINUTE": "0"}
+
+
 @dataclass
 class Plan:
     single_s: float = 30.0
@@ -461,7 +466,9 @@ def measure_serving(
     endpoints = _endpoints_for(ACTIONS_PORT, scratch)
     with (logs / f"serve_{name}.log").open("w") as log:
         started = time.monotonic()
-        processes = launcher.start_servers(RASA_PORT, ACTIONS_PORT, endpoints, log=log, model=model)
+        processes = launcher.start_servers(
+            RASA_PORT, ACTIONS_PORT, endpoints, env=UNLIMITED, log=log, model=model
+        )
         figures["ready_s"] = time.monotonic() - started
         print(f"  {name}: ready in {figures['ready_s']:.1f} s", flush=True)
         try:
@@ -527,14 +534,16 @@ def measure_scale_out(model: Path, plan: Plan, texts: List[str], logs: Path, scr
     try:
         with (logs / "serve_scale_out.log").open("w") as log:
             processes = launcher.start_servers(
-                RASA_PORT, ACTIONS_PORT, endpoints, log=log, model=model
+                RASA_PORT, ACTIONS_PORT, endpoints, env=UNLIMITED, log=log, model=model
             )
             urls = [f"http://localhost:{RASA_PORT}/webhooks/rest/webhook"]
             dialogues = conversations(texts, 20, 12, seed=5)
             run_load(urls, dialogues, 3.0, "redis-warm")
             one = run_load(urls, dialogues, plan.concurrent_s, "redis-1")
             result["one_server"] = latency_summary(one.latencies, one.elapsed, one.errors)
-            second = launcher.start_rasa_server(RASA_PORT_2, endpoints, log=log, model=model)
+            second = launcher.start_rasa_server(
+                RASA_PORT_2, endpoints, env=UNLIMITED, log=log, model=model
+            )
             processes.append(second)
             launcher.wait_until_ready(
                 f"http://localhost:{RASA_PORT_2}/webhooks/rest/", second, launcher.READY_TIMEOUT_S
