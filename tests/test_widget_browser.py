@@ -430,6 +430,7 @@ def test_loaded_twice_and_late_one_widget_and_one_global(
     assert set(page.evaluate(keys)) - bare_globals == {"MindworkWidget"}
     open_widget(page)
     page.keyboard.press("Escape")  # else it reopens by itself on the next page of the tab
+    expect(page.get_by_role("button", name=LAUNCHER)).to_have_attribute("aria-expanded", "false")
 
     page.goto(bare_url)
     page.evaluate(

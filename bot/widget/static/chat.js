@@ -322,10 +322,17 @@
       window.parent.postMessage({ ns: NS, type: type, open: state.open }, hostOrigin);
     }
   }
-  $("close").addEventListener("click", function () { toHost("close"); });
+  // Closing from inside is recorded at once: the visitor may leave the page before the host's
+  // "closed" reply arrives, and the next page of the tab must not reopen the chat.
+  function closeFromInside() {
+    state.open = false;
+    save();
+    toHost("close");
+  }
+  $("close").addEventListener("click", closeFromInside);
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
-    if (!crisisPanel.hidden) showCrisis(false); else toHost("close");
+    if (!crisisPanel.hidden) showCrisis(false); else closeFromInside();
   });
   window.addEventListener("message", function (event) {
     if (!hostOrigin || event.origin !== hostOrigin || event.source !== window.parent) return;
