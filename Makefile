@@ -14,7 +14,7 @@ CRISIS_MAX_FPR := 0.08
 # `make bench PEER_EPOCH_FRACTION=0.1` trains a cheaper peer on a busy machine (say so when quoting).
 PEER_EPOCH_FRACTION ?= 1.0
 
-.PHONY: help setup system-deps run train test eval crisis-eval bench lint lock clean
+.PHONY: help setup system-deps run train test eval crisis-eval bench profile lint lock clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ crisis-eval: train ## Crisis recall and false positives per category, with the g
 
 bench: train ## Speed, size, accuracy vs Rasa's default config (peer cached in models/peer/): results/bench.md
 	$(PY) -m bot.bench --peer-epoch-fraction $(PEER_EPOCH_FRACTION)
+
+profile: train ## Where one message's time goes in the Rasa server (cProfile by stage): results/profile.txt
+	$(PY) -m bot.profile_message
 
 system-deps: ## Install Chromium and Redis from Debian's packages if missing (for the tests)
 	@bash scripts/system-deps.sh

@@ -16,9 +16,12 @@ from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserU
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import rasa_speedups
 from bot.settings import PAGE_KEYS, effective_contact, load_settings, page_settings_from
 from bot.topics import RETRIEVAL_INTENT
 from bot.turns import BUILT_IN_RESPONSES, CRISIS, TurnContext, compose_turn
+
+rasa_speedups.install()
 
 
 class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):

@@ -18,10 +18,11 @@ append-only event log plus a small state record, and:
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Text
+from typing import Any, Callable, Dict, Iterable, List, Optional, Text, Type
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, TrackerStore
@@ -65,6 +66,24 @@ class ConversationState:
         return cls(**json.loads(text))
 
 
+@functools.lru_cache(maxsize=None)
+def _event_class(type_name: Text) -> Type[Event]:
+    # `Event.from_parameters` walks every subclass of Event for each event it reads, which was
+    # most of a turn's retrieval; the classes do not change while the server runs.
+    event_class = Event.resolve_by_type(type_name)
+    assert event_class is not None
+    return event_class
+
+
+def load_event(serialised: Text) -> Event:
+    """The event a `json.dumps(event.as_dict())` string describes."""
+    parameters = json.loads(serialised)
+    event = _event_class(parameters["event"])._from_parameters(parameters)
+    if event is None:
+        raise ValueError(f"unreadable stored event of type {parameters['event']!r}")
+    return event
+
+
 def _is_crisis_turn(event: Event) -> bool:
     return (
         isinstance(event, BotUttered)
@@ -86,7 +105,7 @@ def _with_new_events(
     pinned_crisis: Optional[str] = None
     pinned_page: Optional[str] = None
     for serialised in state.pinned:
-        event = Event.from_parameters(json.loads(serialised))
+        event = load_event(serialised)
         if _is_crisis_turn(event):
             pinned_crisis = serialised
         elif _carries_page_settings(event):
@@ -139,9 +158,7 @@ class BoundedEventLog(TrackerStore):
         if state is None:
             return None
         start = 0 if fetch_all else max(state.session_start, state.count - self.window_events)
-        events = [Event.from_parameters(json.loads(text)) for text in self._read_events(
-            sender_id, start
-        )]
+        events = [load_event(text) for text in self._read_events(sender_id, start)]
         prefix: List[Event] = []
         if start > state.session_start and not fetch_all:
             # Begin at a turn boundary, with what the cut-off part of the session established.
@@ -155,7 +172,7 @@ class BoundedEventLog(TrackerStore):
             )
             events = events[listen_at:]
             prefix = [SlotSet(name, value) for name, value in state.slots.items()]
-            prefix += [Event.from_parameters(json.loads(text)) for text in state.pinned]
+            prefix += [load_event(text) for text in state.pinned]
         tracker = DialogueStateTracker.from_events(
             sender_id, prefix + events, self.domain.slots, max_event_history=self.max_event_history
         )

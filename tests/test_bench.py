@@ -98,3 +98,11 @@ def test_the_peer_is_what_rasa_init_trains_with() -> None:
     assert initial["assistant_id"] == "placeholder_default" != peer["assistant_id"]
     assert _active(peer["pipeline"]) == _active(defaults["pipeline"])
     assert _active(peer["policies"]) == _active(defaults["policies"])
+
+
+def test_the_profile_cuts_the_messages_into_twelve_turn_conversations() -> None:
+    from bot.profile_message import TURNS_PER_CONVERSATION, conversations
+
+    dialogues = conversations(["a", "b", "c"], 30)
+    assert [len(d) for d in dialogues] == [TURNS_PER_CONVERSATION, TURNS_PER_CONVERSATION, 6]
+    assert dialogues[0][:4] == ["a", "b", "c", "a"]

@@ -13,6 +13,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
+    Event,
+    Restarted,
     SessionStarted,
     SlotSet,
     UserUttered,
@@ -20,7 +22,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.nlg import turn_context
-from bot.tracker_store import BoundedRedisTrackerStore, RetainingInMemoryTrackerStore
+from bot.tracker_store import BoundedRedisTrackerStore, RetainingInMemoryTrackerStore, load_event
 
 
 def test_a_conversation_is_kept_within_the_retention_and_forgotten_after() -> None:
@@ -214,3 +216,33 @@ def test_redis_retention_defaults_to_the_deployment_setting(redis_port: int) -> 
 
     store = BoundedRedisTrackerStore(Domain.empty(), port=redis_port)
     assert store.record_exp == 60 * settings.load_settings().retention_minutes
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        UserUttered(
+            "what is bdnf",
+            {"name": "faq", "confidence": 0.9},
+            [{"entity": "treatment", "value": "ketamine", "start": 0, "end": 3}],
+            metadata={"clinic_name": "Clinic"},
+        ),
+        BotUttered("text", {"custom": {"kind": "crisis"}, "buttons": []}),
+        SlotSet("topic", "bdnf"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        SessionStarted(),
+        Restarted(),
+    ],
+    ids=lambda event: type(event).__name__,
+)
+def test_a_stored_event_reads_back_as_rasa_itself_reads_it(event: Event) -> None:
+    stored = json.dumps(event.as_dict())
+    loaded = load_event(stored)
+    assert type(loaded) is type(event)
+    assert loaded == Event.from_parameters(json.loads(stored))
+    assert loaded.as_dict() == event.as_dict()
+
+
+def test_an_unknown_stored_event_type_is_an_error_not_a_silent_gap() -> None:
+    with pytest.raises(ValueError):
+        load_event(json.dumps({"event": "no_such_event", "timestamp": 1.0}))

@@ -119,6 +119,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         self._resource = resource
         self._labels = labels or []
         self._weights = weights
+        self._weights_by_ngram: Optional[np.ndarray] = None
         self._bias = bias
         self._responses = responses or {}
         self._vocabulary = vocabulary or set()
@@ -164,6 +165,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         classes, weights, bias = self._fit(self._features(texts), labels)
         self._labels = [str(label) for label in classes]
         self._weights = weights.astype(np.float32)
+        self._weights_by_ngram = None
         self._bias = bias.astype(np.float32)
         self._responses = dict(training_data.responses)
         self._vocabulary = {word for example in examples for word in _words(example)}
@@ -225,8 +227,8 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         text = _text(message)
         if self._weights is None or self._bias is None or not self._vectorizers or not text:
             return []
-        scores = self._features([text]) @ self._weights.T + self._bias
-        scores = np.asarray(scores).ravel()
+        features = self._features([text]).astype(np.float32)
+        scores = np.asarray(features @ self._ngram_weights(self._weights) + self._bias).ravel()
         probabilities = np.exp(scores - scores.max())
         probabilities /= probabilities.sum()
         if self._vocabulary and not _words(message) & self._vocabulary:
@@ -234,6 +236,13 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             probabilities *= 0.0
         order = np.argsort(-probabilities)
         return [(self._labels[i], float(probabilities[i])) for i in order]
+
+    def _ngram_weights(self, weights: np.ndarray) -> np.ndarray:
+        """The weights as contiguous (n-grams x labels) rows, made once: a message's few n-grams
+        then pick their rows, where `features @ weights.T` copied the whole matrix every time."""
+        if self._weights_by_ngram is None:
+            self._weights_by_ngram = np.ascontiguousarray(weights.T)
+        return self._weights_by_ngram
 
     def _set_prediction(self, message: Message, ranking: List[Tuple[Text, float]]) -> None:
         top_label, top_confidence = ranking[0]
