@@ -3,7 +3,8 @@
 Scores three detectors on the trained model: the spaCy rule layer alone, the classifier alone
 (its crisis probability at the guard's threshold) and the combined guard (the turn's intent).
 `tests/crisis_eval.yml` is the gate: combined recall must be 100% and the false-positive rate at
-most 3%. `tests/crisis_dev.yml` is a development set for tuning the rules' contexts (`make crisis-dev`).
+most 3%. `tests/crisis_dev.yml` is a development set for tuning the rules' contexts
+(`make crisis-dev`).
 `tests/crisis_eval_blind.yml` was written without seeing the rules or the training data
 and is reported beside it, as the better estimate of how the guard does on messages nobody here
 has read; its misses are not printed, so that nobody tunes to them.
