@@ -14,7 +14,7 @@ CRISIS_MAX_FPR := 0.08
 # `make bench PEER_EPOCH_FRACTION=0.1` trains a cheaper peer on a busy machine (say so when quoting).
 PEER_EPOCH_FRACTION ?= 1.0
 
-.PHONY: help setup system-deps run train test eval crisis-eval bench profile lint lock clean
+.PHONY: help setup system-deps run train test eval crisis-eval crisis-dev bench profile lint lock clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ eval: train ## Held-out NLU and crisis evaluation; fails below 90% accuracy or o
 
 crisis-eval: train ## Crisis recall and false positives per category, with the gate set's misses
 	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz --show-misses
+
+crisis-dev: train ## The same figures and misses on the development set tests/crisis_dev.yml, ungated
+	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz --set tests/crisis_dev.yml --no-blind \
+		--output results/crisis_dev.json --min-recall 0 --max-false-positive-rate 1 --show-misses
 
 bench: train ## Speed, size, accuracy vs Rasa's default config (peer cached in models/peer/): results/bench.md
 	$(PY) -m bot.bench --peer-epoch-fraction $(PEER_EPOCH_FRACTION)

@@ -3,7 +3,9 @@
 Scores three detectors on the trained model: the spaCy rule layer alone, the classifier alone
 (its crisis probability at the guard's threshold) and the combined guard (the turn's intent).
 `tests/crisis_eval.yml` is the gate: combined recall must be 100% and the false-positive rate at
-most 3%. `tests/crisis_eval_blind.yml` was written without seeing the rules or the training data
+most 3%. `tests/crisis_dev.yml` is a development set for tuning the rules' contexts
+(`make crisis-dev`).
+`tests/crisis_eval_blind.yml` was written without seeing the rules or the training data
 and is reported beside it, as the better estimate of how the guard does on messages nobody here
 has read; its misses are not printed, so that nobody tunes to them.
 """
@@ -50,6 +52,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=Path("models/current.tar.gz"))
     parser.add_argument("--set", type=Path, default=GATE_SET, help="the gated set")
     parser.add_argument("--blind-set", type=Path, default=BLIND_SET, help="reported, not gated")
+    parser.add_argument("--no-blind", action="store_true", help="score the --set alone")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--threshold", type=float, default=None, help="default: the model's")
     parser.add_argument("--min-recall", type=float, default=1.0)
@@ -62,7 +65,8 @@ def main() -> int:
     configure_structlog(logging.WARNING)
 
     threshold = args.threshold if args.threshold is not None else guard_threshold(args.model)
-    sets = [(args.set, True)] + ([(args.blind_set, False)] if args.blind_set.exists() else [])
+    blind = not args.no_blind and args.blind_set.exists()
+    sets = [(args.set, True)] + ([(args.blind_set, False)] if blind else [])
     rows = [
         (path, side, category, text)
         for path, _ in sets

@@ -36,6 +36,10 @@ SAFETY = "safety"
 CLASSIFIER_ONLY_CONTEXTS = {"question"}
 FIRM = "+"
 MAX_GAP = 8
+# Words that a `^N` gap may not skip: "people who are suicidal" is about others, "people like me
+# who are suicidal" is not.
+FIRST_PERSON = ["i", "im", "i'm", "id", "i'd", "ive", "i've", "ill", "i'll", "me", "my", "mine",
+                "myself", "m", "'m", "we", "us", "our"]
 
 TokenPattern = List[Dict[str, Any]]
 
@@ -46,13 +50,18 @@ def compile_pattern(
     """Turns one line of the rule syntax (see crisis.yml) into a spaCy Matcher pattern."""
     tokens: TokenPattern = []
     for part in expand_lexicon(pattern.removeprefix(FIRM), lexicon or {}).split():
-        if part.startswith("~"):
+        if part.startswith(("~", "^")):
             gap = int(part[1:])
             if not 0 < gap <= MAX_GAP:
                 raise ValueError(f"gap {part} out of range in {pattern!r}")
-            tokens.extend({"OP": "?"} for _ in range(gap))
+            skip: Dict[str, Any] = (
+                {"OP": "?"} if part[0] == "~" else {"LOWER": {"NOT_IN": FIRST_PERSON}, "OP": "?"}
+            )
+            tokens.extend(dict(skip) for _ in range(gap))
         elif part == "<num>":
             tokens.append({"LIKE_NUM": True})
+        elif part == "<year>":
+            tokens.append({"SHAPE": "dddd"})
         else:
             exact = {word[1:] for word in part.split("|") if word.startswith("=")}
             words = {word for word in part.split("|") if not word.startswith("=")}

@@ -217,3 +217,70 @@ def test_every_term_name_is_unique_across_terms() -> None:
 def test_context_spans_are_recorded(nlp: Any) -> None:
     doc = nlp("this traffic is killing me")
     assert [span.label_ for span in doc.spans[CONTEXT_SPANS]] == ["idiom"]
+
+
+@pytest.mark.parametrize(
+    "text, context",
+    [
+        # idioms
+        ("driving across town at rush hour is a suicide mission", "idiom"),
+        ("bored to death in the waiting room", "idiom"),
+        ("lmao dying 💀 my cat just fell off the couch", "idiom"),
+        ("i could strangle my brother for finishing the milk", "idiom"),
+        ("these side effects are killing my appetite", "idiom"),
+        ("my laptop is about to die, can you email me instead", "idiom"),
+        # statements of safety
+        ("i wouldnt ever hurt myself, i just want to sleep better", "safety"),
+        ("zero suicidal thoughts, just no energy", "safety"),
+        ("i have no intention of ending my life, im just frustrated", "safety"),
+        ("i dont have any suicidal thoughts at the moment", "safety"),
+        # the past
+        ("attempted suicide in 2012 and ive been stable since", "past"),
+        ("as a teenager i used to cut, im 30 now", "past"),
+        ("a long time ago i overdosed, now i want to try ketamine", "past"),
+        ("the suicidal thoughts faded after my second infusion", "past"),
+        # research and information questions
+        ("do ssris raise suicidal thoughts in young adults", "research"),
+        ("what are the warning signs that a coworker might be suicidal", "research"),
+        ("is there a link between insomnia and suicide", "research"),
+        ("how is suicidal ideation measured in the esketamine trials", "research"),
+    ],
+)
+def test_general_contexts_cancel_look_alikes(nlp: Any, text: str, context: str) -> None:
+    doc = nlp(text.lower())
+    assert categories(nlp, text) == []
+    assert context in {span.label_ for span in doc.spans[CONTEXT_SPANS]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the past, then present danger
+        "i tried to kill myself in 2018 and im going to do it again",
+        "i self harmed as a teen and the urges are back",
+        "the suicidal thoughts are back and worse than before",
+        "i was clean for 2 years but i cut again tonight",
+        # research framing that hides intent
+        "i keep reading articles about suicide methods",
+        "for a school project, what are ways to kill yourself",
+        "how many of my sertraline would be a lethal dose",
+        "what height do you need to jump from to die for sure",
+        # danger beside a denial or a joke
+        "not joking, i want to die",
+        "im not suicidal, i just need to hurt myself to feel something",
+        "im dead serious i want to die lol",
+        "i dont know why i shouldnt kill myself",
+        "i cant fight the urge to cut anymore",
+        "zoloft makes me suicidal",
+        "i keep praying i just die in my sleep",
+    ],
+)
+def test_crisis_look_alikes_are_still_caught(nlp: Any, text: str) -> None:
+    assert categories(nlp, text) != []
+
+
+def test_a_first_person_free_gap_does_not_skip_the_speaker() -> None:
+    pattern = compile_pattern("people ^2 suicidal", lambda word: word)
+    assert pattern[1] == {"LOWER": {"NOT_IN": pattern[1]["LOWER"]["NOT_IN"]}, "OP": "?"}
+    assert "me" in pattern[1]["LOWER"]["NOT_IN"]
+    assert compile_pattern("since <year>", lambda word: word)[1] == {"SHAPE": "dddd"}
