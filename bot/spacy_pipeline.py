@@ -77,6 +77,36 @@ def compile_pattern(
     return tokens
 
 
+# Words spaCy's English tokenizer splits in two ("gonna" -> "gon" "na"), so a rule alternative
+# written whole would never match; each gets a variant with the two tokens, whose second one
+# already says "to" ("gonna ~1 to die" -> "gon na die").
+SPLIT_WORDS = {"gonna": ["gon", "na"], "gotta": ["got", "ta"]}
+
+
+def split_word_variants(pattern: str) -> List[str]:
+    """The pattern, plus one variant where alternatives the tokenizer splits are its tokens."""
+    firm = FIRM if pattern.startswith(FIRM) else ""
+    parts = pattern.removeprefix(FIRM).split()
+    variant: List[str] = []
+    changed = False
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        split = next((SPLIT_WORDS[w] for w in part.split("|") if w in SPLIT_WORDS), None)
+        index += 1
+        if split is None:
+            variant.append(part)
+            continue
+        changed = True
+        variant.extend(split)
+        following = parts[index : index + 2]
+        if following[:1] == ["to"]:
+            index += 1
+        elif len(following) == 2 and following[0].startswith("~") and following[1] == "to":
+            index += 2
+    return [pattern, firm + " ".join(variant)] if changed else [pattern]
+
+
 def expand_lexicon(pattern: str, lexicon: Dict[str, List[str]]) -> str:
     """Replaces each `$name` alternative with the words of that lexicon entry."""
     parts = []
@@ -147,15 +177,18 @@ class CrisisMatcher:
         for category, patterns in rules["categories"].items():
             for firmness, chosen in (("firm", True), ("soft", False)):
                 compiled = [
-                    compile_pattern(p, lemma_of, lexicon)
+                    compile_pattern(variant, lemma_of, lexicon)
                     for p in patterns
                     if p.startswith(FIRM) == chosen
+                    for variant in split_word_variants(p)
                 ]
                 if compiled:
                     matcher.add(f"{category}|{firmness}", compiled)
         for reason, patterns in rules["not_crisis"].items():
             matcher.add(f"{CONTEXT_SPANS}|{reason}", [
-                compile_pattern(p, lemma_of, lexicon) for p in patterns
+                compile_pattern(variant, lemma_of, lexicon)
+                for p in patterns
+                for variant in split_word_variants(p)
             ])
         self.rules = rules
         self._matcher = matcher

@@ -284,3 +284,37 @@ def test_a_first_person_free_gap_does_not_skip_the_speaker() -> None:
     assert pattern[1] == {"LOWER": {"NOT_IN": pattern[1]["LOWER"]["NOT_IN"]}, "OP": "?"}
     assert "me" in pattern[1]["LOWER"]["NOT_IN"]
     assert compile_pattern("since <year>", lambda word: word)[1] == {"SHAPE": "dddd"}
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("im gonna end it tonight", "suicidal_direct"),
+        ("he keeps saying hes gonna kill me", "abuse_violence"),
+        ("i feel like im gonna pass out after my dose", "medical_emergency"),
+    ],
+)
+def test_words_the_tokenizer_splits_still_match_rules_written_whole(
+    nlp: spacy.language.Language, text: str, category: str
+) -> None:
+    # spaCy splits "gonna" into "gon" "na": without the split variant these never matched.
+    assert category in categories(nlp, text)
+
+
+def test_a_split_word_variant_drops_the_to_its_second_token_already_says() -> None:
+    from bot.spacy_pipeline import split_word_variants
+
+    assert split_word_variants("going|gonna ~1 to ~1 pass out") == [
+        "going|gonna ~1 to ~1 pass out",
+        "gon na ~1 pass out",
+    ]
+    assert split_word_variants("+want|gonna ~2 die") == ["+want|gonna ~2 die", "+gon na ~2 die"]
+    assert split_word_variants("want ~2 die") == ["want ~2 die"]
+
+
+def test_i_am_not_gonna_hurt_myself_is_a_statement_of_safety(
+    nlp: spacy.language.Language,
+) -> None:
+    doc = nlp("im not gonna hurt myself, im just so tired")
+    assert not doc.spans[CRISIS_SPANS]
+    assert "safety" in {span.label_ for span in doc.spans[CONTEXT_SPANS]}
