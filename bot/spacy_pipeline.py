@@ -208,11 +208,12 @@ class CrisisMatcher:
 
         def cancelled(span: Span, firm: bool) -> bool:
             # A firm (`+`) pattern ("i am suicidal") stands inside a research or past phrase;
-            # only an explicit statement of safety over the same words cancels it.
+            # only an explicit statement of safety that reaches its last word cancels it: in
+            # "im not going to hurt anyone, just myself" the denial stops before the danger.
             return any(
                 other.start < span.end and span.start < other.end
                 and other.label_ not in CLASSIFIER_ONLY_CONTEXTS
-                and (not firm or other.label_ == SAFETY)
+                and (not firm or (other.label_ == SAFETY and other.end >= span.end))
                 for other in context
             )
 

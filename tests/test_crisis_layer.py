@@ -318,3 +318,27 @@ def test_i_am_not_gonna_hurt_myself_is_a_statement_of_safety(
     doc = nlp("im not gonna hurt myself, im just so tired")
     assert not doc.spans[CRISIS_SPANS]
     assert "safety" in {span.label_ for span in doc.spans[CONTEXT_SPANS]}
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("im not going to hurt anyone else, just myself", "suicidal_direct"),
+        ("i wont hurt anybody but me", "suicidal_direct"),
+        ("he used to hit me years ago and he started again this week", "abuse_violence"),
+    ],
+)
+def test_a_denial_or_the_past_that_stops_before_the_danger_does_not_cancel_it(
+    nlp: spacy.language.Language, text: str, category: str
+) -> None:
+    assert category in categories(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["im not going to hurt myself", "i would never hurt anyone", "he used to hit me, years ago"],
+)
+def test_a_denial_or_the_past_that_covers_the_danger_still_cancels_it(
+    nlp: spacy.language.Language, text: str
+) -> None:
+    assert categories(nlp, text) == []
