@@ -342,3 +342,31 @@ def test_a_denial_or_the_past_that_covers_the_danger_still_cancels_it(
     nlp: spacy.language.Language, text: str
 ) -> None:
     assert categories(nlp, text) == []
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("i dont want to hurt myself but i think i will", "suicidal_direct"),
+        ("i dont want to end it but i probably will anyway", "suicidal_direct"),
+        ("i havent cut in 2 years but i did last night", "self_harm"),
+    ],
+)
+def test_a_denial_or_a_clean_streak_followed_by_the_act_is_a_crisis(
+    nlp: spacy.language.Language, text: str, category: str
+) -> None:
+    assert category in categories(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i dont want to hurt myself but i think i need help",
+        "i would never hurt myself but i will talk to my doctor",
+        "no self harm in years, but i did start therapy this week",
+    ],
+)
+def test_a_denial_or_a_clean_streak_followed_by_help_seeking_is_not(
+    nlp: spacy.language.Language, text: str
+) -> None:
+    assert categories(nlp, text) == []
