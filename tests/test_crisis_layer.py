@@ -370,3 +370,27 @@ def test_a_denial_or_a_clean_streak_followed_by_help_seeking_is_not(
     nlp: spacy.language.Language, text: str
 ) -> None:
     assert categories(nlp, text) == []
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("i cant stop thinking about death", "suicidal_passive"),
+        ("whats even the point anymore", "suicidal_passive"),
+        ("i havent eaten in days and i dont care what happens to me", "suicidal_passive"),
+    ],
+)
+def test_passive_ideation_that_looks_like_a_denial_or_a_question(
+    nlp: spacy.language.Language, text: str, category: str
+) -> None:
+    assert category in categories(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i dont really think about suicide", "whats the point of ketamine if it wears off"],
+)
+def test_a_real_denial_or_question_is_not_passive_ideation(
+    nlp: spacy.language.Language, text: str
+) -> None:
+    assert categories(nlp, text) == []
