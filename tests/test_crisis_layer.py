@@ -394,3 +394,11 @@ def test_a_real_denial_or_question_is_not_passive_ideation(
     nlp: spacy.language.Language, text: str
 ) -> None:
     assert categories(nlp, text) == []
+
+
+def test_an_abuser_threatening_from_a_distance_in_the_sentence_is_abuse(
+    nlp: spacy.language.Language,
+) -> None:
+    assert "abuse_violence" in categories(
+        nlp, "my ex keeps showing up at my work and threatening me"
+    )
