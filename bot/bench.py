@@ -441,7 +441,7 @@ class Plan:
     peer_long_turns: int = 400
 
 
-def _endpoints_for(actions_port: int, directory: Path, redis_port: Optional[int] = None) -> Path:
+def endpoints_for(actions_port: int, directory: Path, redis_port: Optional[int] = None) -> Path:
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
     endpoints["action_endpoint"]["url"] = f"http://localhost:{actions_port}/webhook"
     if redis_port is not None:
@@ -463,7 +463,7 @@ def measure_serving(
     """Start to ready, latency and throughput, long conversation, peak memory, of one model."""
     figures: Dict[str, Any] = {}
     url = f"http://localhost:{RASA_PORT}/webhooks/rest/webhook"
-    endpoints = _endpoints_for(ACTIONS_PORT, scratch)
+    endpoints = endpoints_for(ACTIONS_PORT, scratch)
     with (logs / f"serve_{name}.log").open("w") as log:
         started = time.monotonic()
         processes = launcher.start_servers(
@@ -523,7 +523,7 @@ def measure_scale_out(model: Path, plan: Plan, texts: List[str], logs: Path, scr
     Rasa's RedisLockStore and RedisTrackerStore on a private redis-server."""
     if not Path(REDIS_SERVER).exists():
         return {"skipped": f"{REDIS_SERVER} not installed"}
-    endpoints = _endpoints_for(ACTIONS_PORT, scratch, REDIS_PORT)
+    endpoints = endpoints_for(ACTIONS_PORT, scratch, REDIS_PORT)
     redis = subprocess.Popen(
         [REDIS_SERVER, "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", ""]
         + ["--appendonly", "no"],

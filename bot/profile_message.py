@@ -25,9 +25,8 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import yaml
-
 from bot import launcher
+from bot.bench import endpoints_for
 
 ROOT = launcher.ROOT
 ACTIONS_PORT = 5395  # in the bench's range (5300-5399), clear of its servers
@@ -137,10 +136,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     texts = [text for text, _ in heldout_examples(HELDOUT)]
     dialogues = conversations(texts, args.messages)
     with tempfile.TemporaryDirectory() as scratch:
-        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-        endpoints["action_endpoint"]["url"] = f"http://localhost:{ACTIONS_PORT}/webhook"
-        endpoints_path = Path(scratch) / "endpoints.yml"
-        endpoints_path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+        endpoints_path = endpoints_for(ACTIONS_PORT, Path(scratch))
         quiet = (Path(scratch) / "actions.log").open("w")
         actions = launcher.start_action_server(ACTIONS_PORT, log=quiet)
         try:

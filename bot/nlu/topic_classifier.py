@@ -228,7 +228,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         if self._weights is None or self._bias is None or not self._vectorizers or not text:
             return []
         features = self._features([text]).astype(np.float32)
-        scores = np.asarray(features @ self._ngram_weights(self._weights) + self._bias).ravel()
+        scores = np.asarray(features @ self._ngram_weights() + self._bias).ravel()
         probabilities = np.exp(scores - scores.max())
         probabilities /= probabilities.sum()
         if self._vocabulary and not _words(message) & self._vocabulary:
@@ -237,11 +237,12 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         order = np.argsort(-probabilities)
         return [(self._labels[i], float(probabilities[i])) for i in order]
 
-    def _ngram_weights(self, weights: np.ndarray) -> np.ndarray:
+    def _ngram_weights(self) -> np.ndarray:
         """The weights as contiguous (n-grams x labels) rows, made once: a message's few n-grams
         then pick their rows, where `features @ weights.T` copied the whole matrix every time."""
         if self._weights_by_ngram is None:
-            self._weights_by_ngram = np.ascontiguousarray(weights.T)
+            assert self._weights is not None
+            self._weights_by_ngram = np.ascontiguousarray(self._weights.T)
         return self._weights_by_ngram
 
     def _set_prediction(self, message: Message, ranking: List[Tuple[Text, float]]) -> None:
