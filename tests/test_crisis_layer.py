@@ -99,8 +99,20 @@ def test_malformed_patterns_fail_the_build(bad: str) -> None:
         compile_pattern(bad, lambda word: word)
 
 
-def guard(message: Message) -> Dict[str, Any]:
-    CrisisGuard(CrisisGuard.get_default_config()).process([message])
+class FixedCrisisProbability:
+    """Stands in for the trained crisis classifier: the guard's decisions, not the model's."""
+
+    def __init__(self, probability: float) -> None:
+        self._probability = probability
+
+    def probability(self, message: Message) -> float:
+        return self._probability
+
+
+def guard(message: Message, probability: float) -> Dict[str, Any]:
+    config = CrisisGuard.get_default_config()
+    classifier = FixedCrisisProbability(probability)
+    CrisisGuard(config, None, None, classifier).process([message])  # type: ignore[arg-type]
     return {
         "intent": message.get("intent"),
         "ranking": message.get("intent_ranking"),
@@ -121,7 +133,7 @@ def test_a_rule_match_wins_over_a_confident_classifier(nlp: Any) -> None:
         {"name": "personal_advice", "confidence": 0.97},
         {"name": "crisis", "confidence": 0.01},
     ]
-    result = guard(message_with(nlp, "should i keep cutting myself", ranking))
+    result = guard(message_with(nlp, "should i keep cutting myself", ranking), 0.01)
     assert result["intent"] == {"name": "crisis", "confidence": 1.0}
     assert [r["name"] for r in result["ranking"]] == ["crisis", "personal_advice"]
     assert result["crisis"]["rules"] == ["self_harm"]
@@ -132,15 +144,34 @@ def test_a_likely_classifier_crisis_wins_without_a_rule(nlp: Any) -> None:
         {"name": "personal_advice", "confidence": 0.6},
         {"name": "crisis", "confidence": 0.3},
     ]
-    result = guard(message_with(nlp, "everything is too much", ranking))
+    result = guard(message_with(nlp, "everything is too much", ranking), 0.6)
     assert result["intent"]["name"] == "crisis" and result["crisis"]["rules"] == []
+
+
+def test_the_guards_own_classifier_decides_not_the_topic_ranking(nlp: Any) -> None:
+    """The topic classifier's crisis guess is overruled by the crisis classifier below its
+    threshold: the next guess answers."""
+    ranking = [
+        {"name": "crisis", "confidence": 0.7},
+        {"name": "personal_advice", "confidence": 0.2},
+    ]
+    result = guard(message_with(nlp, "i had a rough day and need to vent", ranking), 0.1)
+    assert result["intent"]["name"] == "personal_advice"
+    assert result["crisis"]["classifier"] == 0.1
 
 
 def test_neither_signal_leaves_the_message_alone(nlp: Any) -> None:
     ranking = [{"name": "faq", "confidence": 0.9}, {"name": "crisis", "confidence": 0.05}]
-    result = guard(message_with(nlp, "what is bdnf", ranking))
+    result = guard(message_with(nlp, "what is bdnf", ranking), 0.05)
     assert result["intent"] == {"name": "faq", "confidence": 0.9}
     assert result["crisis"] == {"rules": [], "contexts": [], "classifier": 0.05}
+
+
+def test_a_button_payload_is_not_weighed_by_the_classifier(nlp: Any) -> None:
+    ranking = [{"name": "faq", "confidence": 1.0}]
+    result = guard(message_with(nlp, "/faq/ketamine_suicidality", ranking), 0.99)
+    assert result["intent"]["name"] == "faq"
+    assert result["crisis"]["classifier"] == 0.0
 
 
 @pytest.mark.parametrize(
@@ -159,11 +190,11 @@ def test_the_classifier_alone_does_not_override_a_clear_context(
         {"name": "personal_advice", "confidence": 0.5},
         {"name": "crisis", "confidence": 0.45},
     ]
-    result = guard(message_with(nlp, text, ranking))
+    result = guard(message_with(nlp, text, ranking), 0.9)
     assert result["intent"]["name"] == "personal_advice"
     assert context in result["crisis"]["contexts"]
     crisis_first = [ranking[1], ranking[0]]
-    assert guard(message_with(nlp, text, crisis_first))["intent"]["name"] == "personal_advice"
+    assert guard(message_with(nlp, text, crisis_first), 0.9)["intent"]["name"] == "personal_advice"
 
 
 @pytest.mark.parametrize(
@@ -176,7 +207,7 @@ def test_the_classifier_alone_does_not_override_a_clear_context(
 )
 def test_present_danger_beside_a_context_is_still_a_crisis(nlp: Any, text: str) -> None:
     ranking = [{"name": "faq", "confidence": 0.9}, {"name": "crisis", "confidence": 0.02}]
-    assert guard(message_with(nlp, text, ranking))["intent"]["name"] == "crisis"
+    assert guard(message_with(nlp, text, ranking), 0.02)["intent"]["name"] == "crisis"
 
 
 def test_lexicon_entries_expand_and_nest() -> None:
@@ -190,9 +221,10 @@ def test_lexicon_entries_expand_and_nest() -> None:
     "text, expected",
     [
         ("is zoloft like prozac", [("medication", "sertraline"), ("medication", "fluoxetine")]),
-        ("should i try spravato or ketamine therapy", [
-            ("treatment", "esketamine"), ("treatment", "ketamine")
-        ]),
+        (
+            "should i try spravato or ketamine therapy",
+            [("treatment", "esketamine"), ("treatment", "ketamine")],
+        ),
         ("what is bdnf", []),
     ],
 )
@@ -402,3 +434,40 @@ def test_an_abuser_threatening_from_a_distance_in_the_sentence_is_abuse(
     assert "abuse_violence" in categories(
         nlp, "my ex keeps showing up at my work and threatening me"
     )
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("i keep pressing a hot spoon on my wrist until it blisters", "self_harm"),
+        ("held a lighter to my arm again last night", "self_harm"),
+        ("i double dosed and then double dosed again", "overdose"),
+        ("i kept taking more pills after the first few", "overdose"),
+        ("high fever and my muscles keep jerking since the new med", "medical_emergency"),
+        ("sweating and shaking with a fever after tramadol and my ssri", "medical_emergency"),
+        ("they asked if im safe and i said yes but i lied", "suicidal_direct"),
+        ("i lied about being safe to the nurse", "suicidal_direct"),
+    ],
+)
+def test_burns_repeated_doses_serotonin_signs_and_a_false_all_clear(
+    nlp: Any, text: str, category: str
+) -> None:
+    assert category in categories(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i walked so far my feet blistered",
+        "i feel safe with my therapist, i never lied to her",
+        "my doctor doubled my dose of lexapro",
+        "i have a fever, can i still get my infusion",
+    ],
+)
+def test_their_ordinary_twins_are_not_matched(nlp: Any, text: str) -> None:
+    assert categories(nlp, text) == []
+
+
+def test_a_history_that_includes_an_attempt_is_the_past(nlp: Any) -> None:
+    doc = nlp("my history includes a suicide attempt at 17, does that rule out spravato")
+    assert "past" in [span.label_ for span in doc.spans[CONTEXT_SPANS]]

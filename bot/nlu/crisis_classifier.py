@@ -1,0 +1,138 @@
+"""A binary crisis model beside the topic classifier: how likely a message is a crisis.
+
+The topic classifier's crisis probability competes with 30-odd other labels and was trained to
+tell topics apart, so a sad message that matches no topic well drifts towards crisis. This model
+answers one question, crisis or not, against every other training example, and reads three
+things the topic model does not:
+- the words under a negation ("i do not want to die" is not "i want to die");
+- the last sentence on its own, because long posts often tell a sad story and say the danger
+  only at the end, where whole-message counts dilute it;
+- the whole message's word 1-2-grams and char_wb 2-5-grams, as the topic model does.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Text
+
+import numpy as np
+import scipy.sparse
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
+
+from bot.nlu.features import fit_logistic_regression, lemma_text
+
+MODEL_FILE = "crisis_classifier.npz"
+# Sentence ends in the raw text (the tokens have lost the line breaks).
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
+# spaCy's lemmas turn n't, nt and "not" alike into "not".
+_NEGATIONS = frozenset({"not", "no", "never", "nothing", "nobody"})
+_NEGATION_SCOPE_ENDS = frozenset({".", "!", "?", ",", ";", "but"})
+_WORDS = r"(?u)\b\w+\b"
+
+
+def negation_marked(lemmas: Text) -> Text:
+    """The lemmas with each word after a negation, up to the end of its clause, as `neg_<word>`."""
+    marked = []
+    negated = False
+    for word in lemmas.split():
+        if word in _NEGATION_SCOPE_ENDS:
+            negated = False
+            marked.append(word)
+            continue
+        marked.append(f"neg_{word}" if negated else word)
+        negated = negated or word in _NEGATIONS
+    return " ".join(marked)
+
+
+def last_sentence(message: Message) -> Text:
+    """The lemmas of the message's last sentence, or nothing when it has only one."""
+    text = message.get(TEXT) or ""
+    breaks = [match.end() for match in _SENTENCE_BREAK.finditer(text.rstrip())]
+    if not breaks:
+        return ""
+    return lemma_text(message, start=breaks[-1])
+
+
+# Each view of a message, with the n-grams counted on it. Every view is length-normalised on its
+# own, so one long view cannot drown the others.
+_VIEWS: Dict[Text, Callable[[Message], Text]] = {
+    "words": lemma_text,
+    "chars": lemma_text,
+    "negated": lambda message: negation_marked(lemma_text(message)),
+    "last_sentence": last_sentence,
+}
+
+
+def _vectorizer(view: Text, vocabulary: Optional[Sequence[Text]] = None) -> CountVectorizer:
+    if view == "chars":
+        return CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), vocabulary=vocabulary)
+    ngrams = (1, 1) if view == "negated" else (1, 2)
+    return CountVectorizer(
+        analyzer="word", token_pattern=_WORDS, ngram_range=ngrams, vocabulary=vocabulary
+    )
+
+
+class CrisisClassifier:
+    """A logistic regression over the views above: crisis or not."""
+
+    def __init__(
+        self, vectorizers: Dict[Text, CountVectorizer], weights: np.ndarray, bias: float
+    ) -> None:
+        self._vectorizers = vectorizers
+        self._weights = np.asarray(weights, dtype=np.float64).ravel()
+        self._bias = float(bias)
+
+    @classmethod
+    def fit(
+        cls, messages: List[Message], is_crisis: List[bool], C: float, max_iter: int, tol: float
+    ) -> CrisisClassifier:
+        vectorizers = {
+            view: _vectorizer(view).fit([read(message) for message in messages])
+            for view, read in _VIEWS.items()
+        }
+        untrained = cls(vectorizers, np.zeros(0), 0.0)
+        _, weights, bias = fit_logistic_regression(
+            untrained._features(messages),
+            list(is_crisis),
+            C=C,
+            max_iter=max_iter,
+            tol=tol,
+            class_weight=None,
+        )
+        return cls(vectorizers, weights, float(bias[0]))
+
+    def _features(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
+        views = [
+            normalize(self._vectorizers[view].transform([read(message) for message in messages]))
+            for view, read in _VIEWS.items()
+        ]
+        return normalize(scipy.sparse.hstack(views).tocsr())
+
+    def probability(self, message: Message) -> float:
+        """How likely the message is a crisis, 0 to 1."""
+        score = self._features([message]).dot(self._weights)[0] + self._bias
+        return float(1.0 / (1.0 + np.exp(-score)))
+
+    def save(self, directory: Path) -> None:
+        np.savez_compressed(
+            directory / MODEL_FILE,
+            weights=self._weights.astype(np.float32),
+            bias=np.array([self._bias]),
+            **{
+                f"ngrams_{view}": np.array(vectorizer.get_feature_names_out(), dtype=str)
+                for view, vectorizer in self._vectorizers.items()
+            },
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> CrisisClassifier:
+        stored = np.load(directory / MODEL_FILE, allow_pickle=False)
+        vectorizers = {
+            view: _vectorizer(view, vocabulary=[str(n) for n in stored[f"ngrams_{view}"]])
+            for view in _VIEWS
+        }
+        return cls(vectorizers, stored["weights"], float(stored["bias"][0]))

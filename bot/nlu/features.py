@@ -1,0 +1,53 @@
+"""What the project's own NLU models read of a message, and how they are fitted."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Text, Tuple
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from sklearn.linear_model import LogisticRegression
+
+_NUMBER = re.compile(r"\b[0-9]+\b")
+
+
+def lemma_text(message: Message, start: int = 0) -> Text:
+    """The lemmas of the tokens from character `start` on, as Rasa's CountVectorsFeaturizer
+    joins them: digits as a number token, lower case."""
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    return " ".join(
+        _NUMBER.sub("__NUMBER__", token.lemma).lower() for token in tokens if token.start >= start
+    )
+
+
+def fit_logistic_regression(
+    features: scipy.sparse.csr_matrix,
+    labels: list,
+    C: float,
+    max_iter: int,
+    tol: float,
+    class_weight: Optional[Text],
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The L2-regularised logistic regression on `features`, solved exactly in the span of the
+    training rows: (classes, weights (classes or 1 x n-grams), bias).
+
+    The optimal weights lie in that span (a weight orthogonal to every row changes no score
+    and only adds to the penalty), so with `Z = U sqrt(S)` from the eigendecomposition
+    `X X^T = U S U^T`, fitting on `Z` and mapping back with `w = X^T U S^-1/2 w_Z` gives the
+    same model as fitting on `X` itself. L-BFGS then works on (examples x labels) numbers
+    instead of (n-grams x labels): ~1,600 x 34 rather than ~22,500 x 34, several times faster.
+    """
+    gram = (features @ features.T).toarray()
+    eigenvalues, eigenvectors = scipy.linalg.eigh(gram)
+    keep = eigenvalues > eigenvalues.max() * 1e-10
+    roots = np.sqrt(eigenvalues[keep])
+    eigenvectors = eigenvectors[:, keep]
+    model = LogisticRegression(C=C, max_iter=max_iter, tol=tol, class_weight=class_weight)
+    model.fit(eigenvectors * roots, labels)
+    weights = np.asarray(features.T @ ((eigenvectors / roots) @ model.coef_.T)).T
+    return model.classes_, weights, model.intercept_
