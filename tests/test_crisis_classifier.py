@@ -12,6 +12,9 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.crisis_classifier import CrisisClassifier, last_sentence, negation_marked
+from bot.nlu.crisis_guard import CrisisGuard
+from bot.nlu.features import code_fingerprint
+from bot.nlu.topic_classifier import IntentTopicClassifier
 from bot.spacy_pipeline import build_pipeline
 
 CRISIS = [
@@ -63,7 +66,7 @@ def test_words_after_a_negation_are_marked_to_the_end_of_the_clause() -> None:
 def test_the_last_sentence_is_read_on_its_own(nlp: Any) -> None:
     story = tokenized(nlp, "Work was awful.\nMy sister stopped calling! I am going to end it")
     assert last_sentence(story) == "i be go to end it"
-    assert last_sentence(tokenized(nlp, "i want to end it.")) == ""
+    assert last_sentence(tokenized(nlp, "i want to end it.")) == "i want to end it ."
 
 
 def test_it_learns_crisis_from_not_crisis(nlp: Any, trained: CrisisClassifier) -> None:
@@ -86,3 +89,21 @@ def test_it_gives_the_same_probabilities_after_saving_and_loading(
     for text in texts:
         message = tokenized(nlp, text)
         assert loaded.probability(message) == pytest.approx(trained.probability(message), abs=1e-5)
+
+
+def test_a_change_to_the_nlu_code_changes_the_components_training_fingerprint(
+    tmp_path: Path,
+) -> None:
+    """Rasa's training cache would otherwise restore a model trained by the old code."""
+    (tmp_path / "model.py").write_text("WEIGHT = 1\n")
+    before = code_fingerprint.__wrapped__(tmp_path)
+    (tmp_path / "model.py").write_text("WEIGHT = 2\n")
+    changed = code_fingerprint.__wrapped__(tmp_path)
+    (tmp_path / "view.py").write_text("")
+    added = code_fingerprint.__wrapped__(tmp_path)
+    assert len({before, changed, added}) == 3
+    assert (
+        CrisisGuard.fingerprint_addon({})
+        == code_fingerprint()
+        == (IntentTopicClassifier.fingerprint_addon({}))
+    )

@@ -49,12 +49,14 @@ def negation_marked(lemmas: Text) -> Text:
 
 
 def last_sentence(message: Message) -> Text:
-    """The lemmas of the message's last sentence, or nothing when it has only one."""
+    """The lemmas of the message's last sentence (the whole message when it has only one).
+
+    A one-sentence message is its own last sentence: were the view empty there, merely having
+    several sentences would read as crisis, because most long training examples are crisis
+    stories."""
     text = message.get(TEXT) or ""
     breaks = [match.end() for match in _SENTENCE_BREAK.finditer(text.rstrip())]
-    if not breaks:
-        return ""
-    return lemma_text(message, start=breaks[-1])
+    return lemma_text(message, start=breaks[-1] if breaks else 0)
 
 
 # Each view of a message, with the n-grams counted on it. Every view is length-normalised on its

@@ -25,6 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.crisis_classifier import CrisisClassifier
+from bot.nlu.features import code_fingerprint
 from bot.spacy_pipeline import CONTEXT_SPANS, CRISIS_SPANS
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ class CrisisGuard(GraphComponent):
     @classmethod
     def required_components(cls) -> List[type]:
         return [Tokenizer]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        return code_fingerprint()
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
+from pathlib import Path
 from typing import Optional, Text, Tuple
 
 import numpy as np
@@ -14,6 +17,23 @@ from rasa.shared.nlu.training_data.message import Message
 from sklearn.linear_model import LogisticRegression
 
 _NUMBER = re.compile(r"\b[0-9]+\b")
+
+
+NLU_CODE = Path(__file__).parent
+
+
+@functools.lru_cache(maxsize=None)
+def code_fingerprint(directory: Path = NLU_CODE) -> Text:
+    """A hash of the project's NLU code, for the trainable components' `fingerprint_addon`.
+
+    Rasa's training cache keys a component by its class name, config and inputs, not by its
+    code: after a change to how a model reads messages, it would restore the old trained model
+    next to the new reading code. With this in the key, a code change retrains the component."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def lemma_text(message: Message, start: int = 0) -> Text:

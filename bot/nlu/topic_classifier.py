@@ -43,7 +43,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
-from bot.nlu.features import fit_logistic_regression, lemma_text
+from bot.nlu.features import code_fingerprint, fit_logistic_regression, lemma_text
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,10 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def required_components(cls) -> List[type]:
         return [Tokenizer]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        return code_fingerprint()
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
