@@ -53,7 +53,7 @@ class CrisisGuard(GraphComponent):
         return {
             "crisis_intent": "crisis",
             # The crisis classifier's probability at which the message counts as a crisis.
-            "classifier_threshold": 0.4,
+            "classifier_threshold": 0.6,
             # inverse regularisation strength of the crisis classifier's logistic regression
             "C": 50.0,
             "max_iter": 2000,
