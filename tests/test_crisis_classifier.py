@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, List
 
@@ -78,6 +79,17 @@ def test_it_learns_crisis_from_not_crisis(nlp: Any, trained: CrisisClassifier) -
     # The same sad preamble, told to the end: the last sentence decides.
     preamble = "my job is awful and my sister stopped calling. "
     assert p(preamble + "i am going to end it tonight") > p(preamble + "can i book a consult")
+
+
+def test_one_message_scores_as_the_training_features_do(
+    nlp: Any, trained: CrisisClassifier
+) -> None:
+    """The one-message path (dictionary lookups) and the matrix path give the same score."""
+    for text in [*CRISIS, *NOT_CRISIS, "words it never saw", "", "i do not want to die. honestly"]:
+        message = tokenized(nlp, text)
+        features = trained._features([message])
+        expected = 1.0 / (1.0 + math.exp(-(features.dot(trained._weights)[0] + trained._bias)))
+        assert trained.probability(message) == pytest.approx(expected, abs=1e-9)
 
 
 def test_it_gives_the_same_probabilities_after_saving_and_loading(
