@@ -42,6 +42,8 @@ async def detections(model: Path, texts: List[str], threshold: float) -> List[Di
                 "rules": bool(crisis.get("rules")),
                 "classifier": float(crisis.get("classifier") or 0.0) >= threshold,
                 "combined": (parse.get("intent") or {}).get("name") == "crisis",
+                # Not a crisis turn, but the answer carries the resources.
+                "check_in": bool(crisis.get("check_in")),
             }
         )
     return found
@@ -136,7 +138,25 @@ def report(rows: List[Tuple[str, str, str]], found: List[Dict[str, bool]]) -> Di
         f"combined recall {result['crisis']['overall']['combined']:.3f}, "
         f"false-positive rate {result['non_crisis']['overall']['combined']:.3f}"
     )
+    result.update(resources_shown([(side, f) for (side, _, _), f in zip(rows, found, strict=True)]))
     return result
+
+
+def resources_shown(picked: List[Tuple[str, Dict[str, bool]]]) -> Dict[str, float]:
+    """How often the resources reach a crisis message (crisis turn or check-in), and how often a
+    non-crisis message gets a check-in."""
+    crisis = [f for side, f in picked if side == "crisis"]
+    other = [f for side, f in picked if side == "non_crisis"]
+    figures = {
+        "crisis_with_resources": sum(f["combined"] or f["check_in"] for f in crisis) / len(crisis),
+        "non_crisis_check_ins": sum(f["check_in"] for f in other) / len(other),
+    }
+    print(
+        f"resources shown to crisis messages (crisis turn or check-in) "
+        f"{figures['crisis_with_resources']:.3f}; check-ins on non-crisis messages "
+        f"{figures['non_crisis_check_ins']:.3f}"
+    )
+    return figures
 
 
 def never_read_half(picked: List[Tuple[Tuple[str, str, str], Dict[str, bool]]]) -> Dict[str, float]:
@@ -147,9 +167,9 @@ def never_read_half(picked: List[Tuple[Tuple[str, str, str], Dict[str, bool]]]) 
         index = position.get((side, category), 0)
         position[(side, category)] = index + 1
         if index % 2 == 1:
-            unread.append((side, f["combined"]))
-    crisis = [hit for side, hit in unread if side == "crisis"]
-    other = [hit for side, hit in unread if side == "non_crisis"]
+            unread.append((side, f))
+    crisis = [f["combined"] for side, f in unread if side == "crisis"]
+    other = [f["combined"] for side, f in unread if side == "non_crisis"]
     figures = {
         "recall": sum(crisis) / len(crisis),
         "false_positive_rate": sum(other) / len(other),
@@ -160,6 +180,7 @@ def never_read_half(picked: List[Tuple[Tuple[str, str, str], Dict[str, bool]]]) 
         f"never-read half: combined recall {figures['recall']:.3f} ({len(crisis)}), "
         f"false-positive rate {figures['false_positive_rate']:.3f} ({len(other)})"
     )
+    figures.update(resources_shown(unread))
     return figures
 
 

@@ -55,6 +55,7 @@ def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
             _latest_page_metadata(tracker), _nearby_topics(tracker), _crisis_in_session(tracker)
         ),
         crisis_categories=tuple((parse.get("crisis") or {}).get("rules") or ()),
+        crisis_check_in=bool((parse.get("crisis") or {}).get("check_in")),
         medications=_entity_values(parse, "medication"),
         treatments=_entity_values(parse, "treatment"),
     )

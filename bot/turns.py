@@ -79,6 +79,8 @@ class TurnContext:
     crisis_earlier: bool = False
     # What the crisis rules found in the message (overdose, medical_emergency, ...), if any.
     crisis_categories: Sequence[str] = field(default_factory=tuple)
+    # The crisis classifier was unsure: not a crisis turn, but the resources go with the answer.
+    crisis_check_in: bool = False
     # Medications and treatments the message names, by canonical name ("sertraline").
     medications: Sequence[str] = field(default_factory=tuple)
     treatments: Sequence[str] = field(default_factory=tuple)
@@ -141,7 +143,9 @@ def crisis_resources(region: str, clinic_line: Optional[HelpLine]) -> str:
     return "**If you or someone else may be in danger, please reach out now:**\n" + "\n".join(lines)
 
 
-def crisis_reminder(region: str, clinic_line: Optional[HelpLine]) -> str:
+def crisis_reminder(
+    region: str, clinic_line: Optional[HelpLine], lead: str = "If you are still in danger:"
+) -> str:
     """One line that keeps the crisis resources within reach on every turn after a crisis."""
     regional = crisis_lines_for(region)
     lines = ([clinic_line] if clinic_line else []) + list(regional.lines if regional else [])
@@ -151,7 +155,10 @@ def crisis_reminder(region: str, clinic_line: Optional[HelpLine]) -> str:
         ways.append(f"call **{regional.emergency}** ([call](tel:{regional.emergency}))")
     else:
         ways.append("call your local emergency number")
-    return f"**If you are still in danger:** {'; in an emergency, '.join(ways)}."
+    return f"**{lead}** {'; in an emergency, '.join(ways)}."
+
+
+CHECK_IN_LEAD = "If you are thinking of hurting yourself, or you are in danger:"
 
 
 def _help_line(line: HelpLine) -> str:
@@ -191,6 +198,8 @@ def compose_turn(
         parts.append(f"_Source: the clinic article, section “{load_topics()[topic].section}”._")
     if context.crisis_earlier and kind != CRISIS:
         parts.append(crisis_reminder(context.region, context.settings.crisis_line))
+    elif context.crisis_check_in and kind != CRISIS:
+        parts.append(crisis_reminder(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
     footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
     footer.append(f"_{NOTICE}_")
     parts.append(" ".join(footer))
@@ -203,7 +212,7 @@ def compose_turn(
     marker: Dict[str, Any] = {"kind": kind, "notice": NOTICE}
     if topic:
         marker["topic"] = topic
-    if kind == CRISIS or context.crisis_earlier:
+    if kind == CRISIS or context.crisis_earlier or context.crisis_check_in:
         marker["crisis_resources"] = True
     composed["custom"] = marker
     return composed

@@ -164,7 +164,25 @@ def test_neither_signal_leaves_the_message_alone(nlp: Any) -> None:
     ranking = [{"name": "faq", "confidence": 0.9}, {"name": "crisis", "confidence": 0.05}]
     result = guard(message_with(nlp, "what is bdnf", ranking), 0.05)
     assert result["intent"] == {"name": "faq", "confidence": 0.9}
-    assert result["crisis"] == {"rules": [], "contexts": [], "classifier": 0.05}
+    assert result["crisis"] == {
+        "rules": [],
+        "contexts": [],
+        "classifier": 0.05,
+        "check_in": False,
+    }
+
+
+def test_an_unsure_classifier_keeps_the_intent_and_asks_for_a_check_in(nlp: Any) -> None:
+    ranking = [{"name": "personal_advice", "confidence": 0.8}]
+    unsure = guard(message_with(nlp, "everything feels pointless lately", ranking), 0.45)
+    assert unsure["intent"]["name"] == "personal_advice"
+    assert unsure["crisis"]["check_in"] is True
+    sure = guard(message_with(nlp, "everything feels pointless lately", ranking), 0.9)
+    assert sure["intent"]["name"] == "crisis" and sure["crisis"]["check_in"] is False
+    calm = guard(message_with(nlp, "everything feels pointless lately", ranking), 0.1)
+    assert calm["crisis"]["check_in"] is False
+    idiom = guard(message_with(nlp, "this traffic is killing me", ranking), 0.45)
+    assert idiom["crisis"]["check_in"] is False
 
 
 def test_a_button_payload_is_not_weighed_by_the_classifier(nlp: Any) -> None:

@@ -203,6 +203,39 @@ def test_after_a_crisis_every_later_turn_keeps_the_resources(
             assert "not medical advice" in turn["text"]
 
 
+def test_an_unsure_crisis_classifier_adds_the_resources_to_any_answer(
+    domain_responses: Dict[str, Any],
+) -> None:
+    for region, link in (("US", "(tel:988)"), ("GB", "(tel:116123)"), ("ZZ", "local emergency")):
+        context = TurnContext(Settings(), ClinicContact(), region, crisis_check_in=True)
+        for name, variations in domain_responses.items():
+            turn = compose_turn(name, variations[0], context)
+            assert link in turn["text"], (region, name)
+            assert turn["custom"]["crisis_resources"] is True
+            assert "not medical advice" in turn["text"]
+            if name != "utter_crisis":
+                assert turn["custom"]["kind"] != "crisis"
+                assert "thinking of hurting yourself" in turn["text"]
+
+
+def test_the_generator_reads_the_check_in_from_the_parse(
+    domain_responses: Dict[str, Any],
+) -> None:
+    generator = ClinicNaturalLanguageGenerator(
+        domain=Domain.from_dict({"responses": domain_responses})
+    )
+    for check_in, expected in ((True, True), (False, False)):
+        message = UserUttered(
+            "everything feels pointless lately",
+            intent={"name": "personal_advice", "confidence": 0.8},
+            parse_data={"crisis": {"rules": [], "contexts": [], "check_in": check_in}},
+        )
+        tracker = DialogueStateTracker.from_events("unsure", [message])
+        turn = asyncio.run(generator.generate("utter_advice", tracker, "rest"))
+        assert turn is not None and ("(tel:988)" in turn["text"]) is expected
+        assert turn["custom"]["kind"] == "advice"
+
+
 def test_the_generator_remembers_a_crisis_until_the_session_ends(
     domain_responses: Dict[str, Any],
 ) -> None:

@@ -5,7 +5,9 @@ intents. So is the crisis classifier's probability at the threshold, unless the 
 the message's danger words are an idiom, a statement of safety, a research question or the long
 past. The crisis classifier is the guard's own binary model (`bot.nlu.crisis_classifier`),
 trained on the `crisis` examples against every other example. A crisis gets full confidence so
-no fallback threshold can hide it.
+no fallback threshold can hide it. When the classifier is unsure (at least the check-in
+threshold, below the crisis threshold) and no context explains the words, the message keeps its
+intent and its answer carries the crisis resources: when in doubt, they are shown.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class CrisisGuard(GraphComponent):
             "crisis_intent": "crisis",
             # The crisis classifier's probability at which the message counts as a crisis.
             "classifier_threshold": 0.6,
+            # Below that but at least this, the answer carries the crisis resources (a check-in).
+            "check_in_threshold": 0.3,
             # inverse regularisation strength of the crisis classifier's logistic regression
             "C": 50.0,
             "max_iter": 2000,
@@ -70,6 +74,7 @@ class CrisisGuard(GraphComponent):
         self._config = config
         self._intent = config["crisis_intent"]
         self._threshold = config["classifier_threshold"]
+        self._check_in_threshold = config["check_in_threshold"]
         self._model_storage = model_storage
         self._resource = resource
         self._classifier = classifier
@@ -130,6 +135,13 @@ class CrisisGuard(GraphComponent):
             contexts = rule_contexts(message)
             probability = self._classifier_probability(message)
             classifier_says_crisis = probability >= self._threshold and not contexts
+            # When in doubt, the resources are shown: the answer stays, the resources join it.
+            check_in = (
+                not rules
+                and not classifier_says_crisis
+                and not contexts
+                and probability >= self._check_in_threshold
+            )
             ranking = [
                 entry
                 for entry in message.get(INTENT_RANKING_KEY) or []
@@ -150,6 +162,7 @@ class CrisisGuard(GraphComponent):
                     "rules": rules,
                     "contexts": contexts,
                     "classifier": round(probability, 3),
+                    "check_in": check_in,
                 },
                 add_to_output=True,
             )
