@@ -24,6 +24,15 @@ def redis_binary() -> str:
 
 @contextmanager
 def running_redis(port: int = REDIS_PORT) -> Iterator[int]:
+    try:
+        redis.Redis(port=port, socket_connect_timeout=1).ping()
+    except redis.ConnectionError:
+        pass
+    else:
+        # Its data would leak into these tests (an interrupted run leaves its server behind).
+        raise RuntimeError(
+            f"a Redis server already answers on port {port}: stop it or set TEST_REDIS_PORT"
+        )
     process = subprocess.Popen(
         [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no"],
