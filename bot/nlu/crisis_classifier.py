@@ -16,7 +16,7 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Text
+from typing import Dict, List, Optional, Sequence, Text
 
 import numpy as np
 import scipy.sparse
@@ -61,14 +61,20 @@ def last_sentence(message: Message) -> Text:
     return lemma_text(message, start=breaks[-1] if breaks else 0)
 
 
-# Each view of a message, with the n-grams counted on it. Every view is length-normalised on its
-# own, so one long view cannot drown the others.
-_VIEWS: Dict[Text, Callable[[Message], Text]] = {
-    "words": lemma_text,
-    "chars": lemma_text,
-    "negated": lambda message: negation_marked(lemma_text(message)),
-    "last_sentence": last_sentence,
-}
+# The views of a message, each with the n-grams counted on it. Every view is length-normalised
+# on its own, so one long view cannot drown the others.
+_VIEWS = ("words", "chars", "negated", "last_sentence")
+
+
+def _read_views(message: Message) -> Dict[Text, Text]:
+    """Each view's text, the message's lemmas read once."""
+    lemmas = lemma_text(message)
+    return {
+        "words": lemmas,
+        "chars": lemmas,
+        "negated": negation_marked(lemmas),
+        "last_sentence": last_sentence(message),
+    }
 
 
 def _vectorizer(view: Text, vocabulary: Optional[Sequence[Text]] = None) -> CountVectorizer:
@@ -107,10 +113,8 @@ class CrisisClassifier:
     def fit(
         cls, messages: List[Message], is_crisis: List[bool], C: float, max_iter: int, tol: float
     ) -> CrisisClassifier:
-        vectorizers = {
-            view: _vectorizer(view).fit([read(message) for message in messages])
-            for view, read in _VIEWS.items()
-        }
+        read = [_read_views(message) for message in messages]
+        vectorizers = {view: _vectorizer(view).fit([r[view] for r in read]) for view in _VIEWS}
         untrained = cls(vectorizers, np.zeros(0), 0.0)
         _, weights, bias = fit_logistic_regression(
             untrained._features(messages),
@@ -123,9 +127,9 @@ class CrisisClassifier:
         return cls(vectorizers, weights, float(bias[0]))
 
     def _features(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
+        read = [_read_views(message) for message in messages]
         views = [
-            normalize(self._vectorizers[view].transform([read(message) for message in messages]))
-            for view, read in _VIEWS.items()
+            normalize(self._vectorizers[view].transform([r[view] for r in read])) for view in _VIEWS
         ]
         return normalize(scipy.sparse.hstack(views).tocsr())
 
@@ -137,11 +141,9 @@ class CrisisClassifier:
         of views with any n-gram the model knows."""
         score = 0.0
         views_seen = 0
-        for view, read in _VIEWS.items():
+        for view, text in _read_views(message).items():
             weights = self._view_weights[view]
-            counts = Counter(
-                ngram for ngram in self._analyzers[view](read(message)) if ngram in weights
-            )
+            counts = Counter(ngram for ngram in self._analyzers[view](text) if ngram in weights)
             if not counts:
                 continue
             views_seen += 1
