@@ -22,7 +22,7 @@ help: ## List the commands
 $(VENV)/.installed: requirements.lock scripts/setup-venv.sh
 	@bash scripts/setup-venv.sh
 
-$(SPACY): $(VENV)/.installed bot/spacy_pipeline.py bot/spacy_rules/crisis.yml
+$(SPACY): $(VENV)/.installed bot/spacy_pipeline.py $(wildcard bot/spacy_rules/*.yml)
 	$(PY) -m bot.spacy_pipeline
 
 setup: $(VENV)/.installed $(SPACY) ## Create the virtual environment and build the spaCy pipeline

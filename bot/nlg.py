@@ -12,14 +12,21 @@ from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_speedups
-from bot.settings import PAGE_KEYS, effective_contact, load_settings, page_settings_from
-from bot.topics import RETRIEVAL_INTENT
-from bot.turns import BUILT_IN_RESPONSES, CRISIS, TurnContext, compose_turn
+from bot.nlu.verdict import CrisisVerdict
+from bot.session import latest_page_metadata, resources_shown_earlier
+from bot.settings import effective_contact, load_settings, page_settings_from
+from bot.topics import ANSWER_PREFIX, RETRIEVAL_INTENT
+from bot.turns import (
+    BUILT_IN_RESPONSES,
+    CHECK_IN_RESPONSE,
+    TurnContext,
+    compose_check_in,
+    compose_turn,
+)
 
 rasa_speedups.install()
 
@@ -44,18 +51,47 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             response = {"text": BUILT_IN_RESPONSES[utter_action]}
         if response is None:
             return None
-        return compose_turn(utter_action, response, turn_context(tracker))
+        context = turn_context(tracker)
+        if utter_action == CHECK_IN_RESPONSE:
+            answer_name = answered_response(tracker)
+            answer = await super().generate(answer_name, tracker, output_channel, **kwargs)
+            return compose_check_in(answer_name, answer or {}, response, context)
+        return compose_turn(utter_action, response, context)
+
+
+# What a check-in answers, by the intent the topic classifier gave the message.
+_RESPONSE_BY_INTENT = {"personal_advice": "utter_advice", "not_covered": "utter_not_covered"}
+# Not words to answer: the guard's own decisions.
+_GUARD_INTENTS = ("crisis", "check_in")
+
+
+def answered_response(tracker: Optional[DialogueStateTracker]) -> str:
+    """The response a check-in carries: the one the message's intent names (an article answer,
+    the advice or the not-covered turn); for any other intent, the advice turn, which
+    acknowledges the person and points to a professional."""
+    parse = tracker.latest_message.parse_data if tracker and tracker.latest_message else {}
+    for entry in parse.get("intent_ranking") or []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name in _GUARD_INTENTS:
+            continue
+        if name.startswith(RETRIEVAL_INTENT + "/"):
+            return ANSWER_PREFIX + name[len(RETRIEVAL_INTENT) + 1 :]
+        return _RESPONSE_BY_INTENT.get(name, "utter_advice")
+    return "utter_advice"
 
 
 def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
     """The context of the tracker's latest turn."""
     parse = tracker.latest_message.parse_data if tracker and tracker.latest_message else {}
+    events = list(tracker.events) if tracker else []
     return replace(
         context_for(
-            _latest_page_metadata(tracker), _nearby_topics(tracker), _crisis_in_session(tracker)
+            latest_page_metadata(events),
+            _nearby_topics(tracker),
+            resources_shown_earlier(events),
         ),
-        crisis_categories=tuple((parse.get("crisis") or {}).get("rules") or ()),
-        crisis_check_in=bool((parse.get("crisis") or {}).get("check_in")),
+        crisis_categories=CrisisVerdict.from_parse_data(parse).rules,
+        concerns=tuple((parse.get("personal") or {}).get("concerns") or ()),
         medications=_entity_values(parse, "medication"),
         treatments=_entity_values(parse, "treatment"),
     )
@@ -82,34 +118,6 @@ def _entity_values(parse: Dict[str, Any], entity: str) -> Tuple[str, ...]:
         for found in parse.get("entities") or []
         if isinstance(found, dict) and found.get("entity") == entity and found.get("value")
     )
-
-
-def _latest_page_metadata(tracker: Optional[DialogueStateTracker]) -> Dict[str, Any]:
-    """The metadata of the session's latest user message that carried page settings."""
-    if tracker is None:
-        return {}
-    for event in reversed(tracker.events):
-        if isinstance(event, (SessionStarted, Restarted)):
-            return {}
-        if isinstance(event, UserUttered) and isinstance(event.metadata, dict):
-            if any(key in event.metadata for key in PAGE_KEYS):
-                return event.metadata
-    return {}
-
-
-def _crisis_in_session(tracker: Optional[DialogueStateTracker]) -> bool:
-    """Whether the current session already had a crisis turn (a restart or new session resets)."""
-    if tracker is None:
-        return False
-    for event in reversed(tracker.events):
-        if isinstance(event, (SessionStarted, Restarted)):
-            return False
-        if (
-            isinstance(event, BotUttered)
-            and ((event.data or {}).get("custom") or {}).get("kind") == CRISIS
-        ):
-            return True
-    return False
 
 
 def _nearby_topics(tracker: Optional[DialogueStateTracker]) -> List[str]:

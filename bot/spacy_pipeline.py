@@ -2,8 +2,9 @@
 
 spaCy's pretrained models are not reachable from where this runs, so the pipeline is a blank
 English tokenizer, the lookup lemmatizer from `spacy-lookups-data`, an entity ruler for the domain's
-terms (`bot/spacy_rules/terms.yml`: medications by generic and brand name, treatments) and the
-project's rule-based crisis matcher compiled from `bot/spacy_rules/crisis.yml`, written to `build/`.
+terms (`bot/spacy_rules/terms.yml`: medications by generic and brand name, treatments), the
+project's rule-based crisis matcher compiled from `bot/spacy_rules/crisis.yml` and its matcher of
+personal concerns from `bot/spacy_rules/personal.yml`, written to `build/`.
 """
 
 # No `from __future__ import annotations`: spaCy validates factory signatures at runtime.
@@ -24,11 +25,18 @@ PIPELINE_NAME = "en_mindwork"
 DEFAULT_OUTPUT = Path("build") / "spacy" / PIPELINE_NAME
 RULES_DIR = Path(__file__).with_name("spacy_rules")
 CRISIS_RULES = RULES_DIR / "crisis.yml"
+PERSONAL_RULES = RULES_DIR / "personal.yml"
 TERMS = RULES_DIR / "terms.yml"
+# Spans of a message about the writer's own situation, labelled by concern (personal.yml).
+PERSONAL_SPANS = "personal"
 CRISIS_SPANS = "crisis"
 # Spans that make a message not about present danger: idioms, safety statements, research
 # questions, the long past. Labelled by that reason; see `not_crisis` in crisis.yml.
 CONTEXT_SPANS = "crisis_context"
+# The crisis spans from firm (`+`) patterns: first-person present danger.
+FIRM_SPANS = "crisis_firm"
+# Ambiguous phrasings that call for a check-in, not a crisis turn; see `check_in` in crisis.yml.
+CHECK_IN_SPANS = "crisis_check_in"
 # The one context that can cancel a firm (`+`) crisis pattern: an explicit statement of safety.
 SAFETY = "safety"
 # Contexts that only keep the classifier alone from calling a crisis; a rule match stands.
@@ -58,6 +66,9 @@ def compile_pattern(
                 {"OP": "?"} if part[0] == "~" else {"LOWER": {"NOT_IN": FIRST_PERSON}, "OP": "?"}
             )
             tokens.extend(dict(skip) for _ in range(gap))
+        elif part.startswith("!"):
+            # one token that is none of these words (by lower-case form)
+            tokens.append({"LOWER": {"NOT_IN": sorted(part[1:].split("|"))}})
         elif part == "<num>":
             tokens.append({"LIKE_NUM": True})
         elif part == "<year>":
@@ -163,7 +174,9 @@ class CrisisMatcher:
         self.name = name
         self._vocab = nlp.vocab
         self._lemmas: Dict[str, str] = {}
-        self.rules: Dict[str, Any] = {"categories": {}, "not_crisis": {}, "lexicon": {}}
+        self.rules: Dict[str, Any] = {
+            "categories": {}, "not_crisis": {}, "check_in": {}, "lexicon": {}
+        }
         self._matcher = Matcher(nlp.vocab)
 
     def set_lemmas(self, table: Dict[str, str]) -> None:
@@ -184,12 +197,13 @@ class CrisisMatcher:
                 ]
                 if compiled:
                     matcher.add(f"{category}|{firmness}", compiled)
-        for reason, patterns in rules["not_crisis"].items():
-            matcher.add(f"{CONTEXT_SPANS}|{reason}", [
-                compile_pattern(variant, lemma_of, lexicon)
-                for p in patterns
-                for variant in split_word_variants(p)
-            ])
+        for group, section in ((CONTEXT_SPANS, "not_crisis"), (CHECK_IN_SPANS, "check_in")):
+            for reason, patterns in (rules.get(section) or {}).items():
+                matcher.add(f"{group}|{reason}", [
+                    compile_pattern(variant, lemma_of, lexicon)
+                    for p in patterns
+                    for variant in split_word_variants(p)
+                ])
         self.rules = rules
         self._matcher = matcher
 
@@ -199,10 +213,13 @@ class CrisisMatcher:
     def __call__(self, doc: Doc) -> Doc:
         crisis: List[Tuple[Span, bool]] = []
         context: List[Span] = []
+        check_in: List[Span] = []
         for match_id, start, end in self._matcher(doc):
             label, kind = self._vocab.strings[match_id].split("|")
             if label == CONTEXT_SPANS:
                 context.append(Span(doc, start, end, label=kind))
+            elif label == CHECK_IN_SPANS:
+                check_in.append(Span(doc, start, end, label=kind))
             else:
                 crisis.append((Span(doc, start, end, label=label), kind == "firm"))
 
@@ -219,8 +236,13 @@ class CrisisMatcher:
 
         # Overlapping matches all stay: each names a category the turn may need (an overdose
         # told about a friend is both someone else in danger and a medical emergency).
-        doc.spans[CRISIS_SPANS] = [span for span, firm in crisis if not cancelled(span, firm)]
+        standing = [(span, firm) for span, firm in crisis if not cancelled(span, firm)]
+        doc.spans[CRISIS_SPANS] = [span for span, _ in standing]
+        doc.spans[FIRM_SPANS] = [span for span, firm in standing if firm]
         doc.spans[CONTEXT_SPANS] = filter_spans(context)
+        doc.spans[CHECK_IN_SPANS] = [
+            span for span in check_in if not cancelled(span, firm=False)
+        ]
         return doc
 
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
@@ -241,31 +263,69 @@ def create_crisis_matcher(nlp: Language, name: str) -> CrisisMatcher:
     return CrisisMatcher(nlp, name)
 
 
-def build_pipeline(rules_path: Path = CRISIS_RULES, terms_path: Path = TERMS) -> Language:
-    """Returns the blank English pipeline: lookup lemmas, domain-term entities, crisis matcher."""
+class PersonalMatcher(CrisisMatcher):
+    """Marks what a message says about the writer's own situation in `doc.spans["personal"]`,
+    labelled by concern (medication practicalities, a treatment for oneself, a diagnosis,
+    feelings, looking for help), with the rule syntax of crisis.yml."""
+
+    def add_rules(self, rules: Dict[str, Any]) -> None:
+        matcher = Matcher(self._vocab)
+        lexicon = rules.get("lexicon") or {}
+        for concern, patterns in rules["concerns"].items():
+            matcher.add(concern, [
+                compile_pattern(variant, self._lemma_of, lexicon)
+                for p in patterns
+                for variant in split_word_variants(p)
+            ])
+        self.rules = rules
+        self._matcher = matcher
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.spans[PERSONAL_SPANS] = [
+            Span(doc, start, end, label=self._vocab.strings[match_id])
+            for match_id, start, end in self._matcher(doc)
+        ]
+        return doc
+
+
+@Language.factory("personal_matcher")
+def create_personal_matcher(nlp: Language, name: str) -> PersonalMatcher:
+    return PersonalMatcher(nlp, name)
+
+
+def build_pipeline(
+    rules_path: Path = CRISIS_RULES,
+    terms_path: Path = TERMS,
+    personal_path: Path = PERSONAL_RULES,
+) -> Language:
+    """Returns the blank English pipeline: lookup lemmas, domain-term entities, crisis matcher,
+    personal-concern matcher."""
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler"))
     matcher = cast(CrisisMatcher, nlp.add_pipe("crisis_matcher"))
+    personal = cast(PersonalMatcher, nlp.add_pipe("personal_matcher"))
     nlp.initialize()
     terms = load_terms(terms_path)
     ruler.add_patterns(entity_patterns(terms))
     lookup = cast(Lemmatizer, nlp.get_pipe("lemmatizer")).lookups.get_table("lemma_lookup")
-    rules = yaml.safe_load(rules_path.read_text(encoding="utf-8"))
-    rules["lexicon"] = {**term_lexicon(terms), **(rules.get("lexicon") or {})}
-    lexicon = rules["lexicon"]
-    words = {
-        word.lstrip("=")
-        for patterns in [
-            *rules["categories"].values(),
-            *rules["not_crisis"].values(),
-        ]
-        for pattern in patterns
-        for part in expand_lexicon(pattern.removeprefix(FIRM), lexicon).split()
-        for word in part.split("|")
-    }
-    matcher.set_lemmas({word: lookup[word] for word in words if word in lookup})
-    matcher.add_rules(rules)
+    for rule_matcher, path, sections in (
+        (matcher, rules_path, ("categories", "not_crisis", "check_in")),
+        (personal, personal_path, ("concerns",)),
+    ):
+        rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rules["lexicon"] = {**term_lexicon(terms), **(rules.get("lexicon") or {})}
+        lexicon = rules["lexicon"]
+        words = {
+            word.lstrip("=")
+            for section in sections
+            for patterns in (rules.get(section) or {}).values()
+            for pattern in patterns
+            for part in expand_lexicon(pattern.removeprefix(FIRM), lexicon).split()
+            for word in part.split("|")
+        }
+        rule_matcher.set_lemmas({word: lookup[word] for word in words if word in lookup})
+        rule_matcher.add_rules(rules)
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["version"] = "1.0.0"
     nlp.meta["description"] = (

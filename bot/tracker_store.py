@@ -6,9 +6,10 @@ append-only event log plus a small state record, and:
 
 - `retrieve` returns the current session only, and at most its last `window_events` events
   (cut at a turn boundary), preceded by the state the cut would lose: the slots' values and the
-  session's pinned events, the latest crisis turn (so `bot.nlg` keeps offering crisis resources
-  for the rest of the session) and the latest message that carried page settings (the clinic the
-  page named). `retrieve_full_tracker` (Rasa's HTTP API) still returns everything kept.
+  session's pinned events, the latest crisis turn or check-in (so `bot.nlg` keeps offering
+  crisis resources for the rest of the session) and the latest message that carried page
+  settings (the clinic the page named). `retrieve_full_tracker` (Rasa's HTTP API) still
+  returns everything kept.
 - `save` appends only the events added since the tracker was read.
 - each conversation is forgotten once idle longer than `privacy.retention_minutes`.
 
@@ -30,17 +31,15 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
-    BotUttered,
     Event,
     Restarted,
     SessionStarted,
     SlotSet,
-    UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.settings import PAGE_KEYS, load_settings
-from bot.turns import CRISIS
+from bot.session import carries_page_settings, keeps_resources_in_reach
+from bot.settings import load_settings
 
 # About 15 turns: far more than the policies look at (MemoizationPolicy max_history 4) and than
 # "tell me more" needs, and small enough that a turn's cost stays flat.
@@ -84,21 +83,6 @@ def load_event(serialised: Text) -> Event:
     return event
 
 
-def _is_crisis_turn(event: Event) -> bool:
-    return (
-        isinstance(event, BotUttered)
-        and ((event.data or {}).get("custom") or {}).get("kind") == CRISIS
-    )
-
-
-def _carries_page_settings(event: Event) -> bool:
-    return (
-        isinstance(event, UserUttered)
-        and isinstance(event.metadata, dict)
-        and any(key in event.metadata for key in PAGE_KEYS)
-    )
-
-
 def _with_new_events(
     state: ConversationState, new_events: List[Event], tracker: DialogueStateTracker
 ) -> ConversationState:
@@ -106,9 +90,9 @@ def _with_new_events(
     pinned_page: Optional[str] = None
     for serialised in state.pinned:
         event = load_event(serialised)
-        if _is_crisis_turn(event):
+        if keeps_resources_in_reach(event):
             pinned_crisis = serialised
-        elif _carries_page_settings(event):
+        elif carries_page_settings(event):
             pinned_page = serialised
     session_start = state.session_start
     for offset, event in enumerate(new_events):
@@ -116,9 +100,9 @@ def _with_new_events(
             session_start = state.count + offset
         if isinstance(event, (SessionStarted, Restarted)):
             pinned_crisis = pinned_page = None
-        elif _is_crisis_turn(event):
+        elif keeps_resources_in_reach(event):
             pinned_crisis = json.dumps(event.as_dict())
-        elif _carries_page_settings(event):
+        elif carries_page_settings(event):
             pinned_page = json.dumps(event.as_dict())
     slots = {
         name: slot.value

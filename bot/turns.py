@@ -24,11 +24,18 @@ NOT_COVERED = "not_covered"
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "fallback"
 SMALLTALK = "smalltalk"
-KINDS = (ANSWER, CRISIS, ADVICE, NOT_COVERED, OUT_OF_SCOPE, FALLBACK, SMALLTALK)
+# Unsure whether someone is in danger: the answer, the crisis lines and the question, in one turn.
+CHECK_IN = "check_in"
+KINDS = (ANSWER, CRISIS, CHECK_IN, ADVICE, NOT_COVERED, OUT_OF_SCOPE, FALLBACK, SMALLTALK)
+# Turns after which every later turn of the session keeps the crisis lines in reach.
+RESOURCE_KINDS = (CRISIS, CHECK_IN)
+CHECK_IN_RESPONSE = "utter_check_in"
 
 # Every response in the domain that is not an `utter_faq/<topic>` answer, with its turn kind.
 KIND_BY_RESPONSE: Dict[str, str] = {
     "utter_crisis": CRISIS,
+    CHECK_IN_RESPONSE: CHECK_IN,
+    "utter_check_in_declined": SMALLTALK,
     "utter_advice": ADVICE,
     "utter_not_covered": NOT_COVERED,
     "utter_out_of_scope": OUT_OF_SCOPE,
@@ -79,11 +86,12 @@ class TurnContext:
     crisis_earlier: bool = False
     # What the crisis rules found in the message (overdose, medical_emergency, ...), if any.
     crisis_categories: Sequence[str] = field(default_factory=tuple)
-    # The crisis classifier was unsure: not a crisis turn, but the resources go with the answer.
-    crisis_check_in: bool = False
     # Medications and treatments the message names, by canonical name ("sertraline").
     medications: Sequence[str] = field(default_factory=tuple)
     treatments: Sequence[str] = field(default_factory=tuple)
+    # What the message said about the writer's own situation (bot.nlu.personal_router),
+    # most specific first: medication_practical, treatment_for_me, diagnosis, feelings, ...
+    concerns: Sequence[str] = field(default_factory=tuple)
 
 
 def kind_of(response_name: str) -> str:
@@ -125,7 +133,13 @@ def emergency_first(region: str) -> str:
     )
 
 
-def crisis_resources(region: str, clinic_line: Optional[HelpLine]) -> str:
+CRISIS_LEAD = "If you or someone else may be in danger, please reach out now:"
+CHECK_IN_LEAD = "If you are thinking of hurting yourself, or you may be in danger, reach out now:"
+
+
+def crisis_resources(
+    region: str, clinic_line: Optional[HelpLine], lead: str = CRISIS_LEAD
+) -> str:
     """Crisis lines for the region, with tap-to-call and tap-to-text links, most urgent first."""
     lines: List[str] = []
     regional = crisis_lines_for(region)
@@ -140,7 +154,7 @@ def crisis_resources(region: str, clinic_line: Optional[HelpLine]) -> str:
         f"- {'Outside ' + regional.region_name if regional else 'Wherever you are'}: "
         "call your local emergency number"
     )
-    return "**If you or someone else may be in danger, please reach out now:**\n" + "\n".join(lines)
+    return f"**{lead}**\n" + "\n".join(lines)
 
 
 def crisis_reminder(
@@ -156,9 +170,6 @@ def crisis_reminder(
     else:
         ways.append("call your local emergency number")
     return f"**{lead}** {'; in an emergency, '.join(ways)}."
-
-
-CHECK_IN_LEAD = "If you are thinking of hurting yourself, or you are in danger:"
 
 
 def _help_line(line: HelpLine) -> str:
@@ -191,6 +202,8 @@ def compose_turn(
         if EMERGENCY_FIRST.intersection(context.crisis_categories):
             parts.append(emergency_first(context.region))
         parts.append(crisis_resources(context.region, context.settings.crisis_line))
+    if kind == ADVICE:
+        parts.append(acknowledgement(context))
     parts.append(text)
     if kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
@@ -198,8 +211,6 @@ def compose_turn(
         parts.append(f"_Source: the clinic article, section “{load_topics()[topic].section}”._")
     if context.crisis_earlier and kind != CRISIS:
         parts.append(crisis_reminder(context.region, context.settings.crisis_line))
-    elif context.crisis_check_in and kind != CRISIS:
-        parts.append(crisis_reminder(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
     footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
     footer.append(f"_{NOTICE}_")
     parts.append(" ".join(footer))
@@ -212,10 +223,71 @@ def compose_turn(
     marker: Dict[str, Any] = {"kind": kind, "notice": NOTICE}
     if topic:
         marker["topic"] = topic
-    if kind == CRISIS or context.crisis_earlier or context.crisis_check_in:
+    if kind == CRISIS or context.crisis_earlier:
         marker["crisis_resources"] = True
     composed["custom"] = marker
     return composed
+
+
+def compose_check_in(
+    answer_name: str,
+    answer: Dict[str, Any],
+    question: Dict[str, Any],
+    context: TurnContext,
+) -> Dict[str, Any]:
+    """The check-in turn: what the message would have been answered, the crisis lines, then the
+    question with Yes and No buttons. `answer_name` is the response the message's intent names
+    (an `utter_faq/<topic>` answer, the advice or not-covered turn)."""
+    answer_kind = kind_of(answer_name)
+    topic = topic_of_response(answer_name)
+    parts: List[str] = []
+    if answer_kind == ADVICE:
+        parts.append(acknowledgement(context))
+    parts.append((answer.get("text") or "").strip())
+    if answer_kind == ADVICE:
+        parts.append(own_treatment_note(context.medications, context.treatments))
+    if topic and topic in load_topics():
+        parts.append(f"_Source: the clinic article, section “{load_topics()[topic].section}”._")
+    parts.append(crisis_resources(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
+    parts.append((question.get("text") or "").strip())
+    footer = [referral_text(context.contact)] if answer_kind in REFERRAL_KINDS else []
+    footer.append(f"_{NOTICE}_")
+    parts.append(" ".join(footer))
+    marker: Dict[str, Any] = {
+        "kind": CHECK_IN,
+        "notice": NOTICE,
+        "answer_kind": answer_kind,
+        "crisis_resources": True,
+    }
+    if topic:
+        marker["topic"] = topic
+    return {
+        **question,
+        "text": "\n\n".join(part for part in parts if part),
+        "buttons": list(question.get("buttons") or []),
+        "custom": marker,
+    }
+
+
+def acknowledgement(context: TurnContext) -> str:
+    """The advice turn's first words: what the person told us, before what we cannot do."""
+    concern = context.concerns[0] if context.concerns else ""
+    if concern == "medication_practical":
+        what = f"your {_joined(context.medications)}" if context.medications else "your medication"
+        return f"That's an important, practical question about {what}."
+    if concern == "treatment_for_me":
+        what = _joined(context.treatments) if context.treatments else "a treatment"
+        return f"It sounds like you're weighing whether {what} could be right for you."
+    if concern == "diagnosis":
+        return (
+            "It sounds like you're trying to make sense of what you're going through, and "
+            "whether it has a name."
+        )
+    if concern == "feelings":
+        return "That sounds really hard, and I'm sorry you're going through it."
+    if concern == "help_seeking":
+        return "It's good that you're reaching out and looking for a way through this."
+    return "Thank you for telling me about this."
 
 
 def own_treatment_note(medications: Sequence[str], treatments: Sequence[str]) -> str:
@@ -223,8 +295,9 @@ def own_treatment_note(medications: Sequence[str], treatments: Sequence[str]) ->
     if medications:
         names = _joined(medications)
         return (
-            f"Anything about your own {names} (dose, timing, side effects, stopping or "
-            "switching) is for the person who prescribes it; please don't change it without them."
+            f"For anything about your own {names} (dose, timing, interactions, side effects, "
+            "stopping or switching), your prescriber or pharmacist is the person to ask; please "
+            "don't change it without them."
         )
     if treatments:
         return (

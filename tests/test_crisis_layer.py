@@ -165,18 +165,24 @@ def test_neither_signal_leaves_the_message_alone(nlp: Any) -> None:
     result = guard(message_with(nlp, "what is bdnf", ranking), 0.05)
     assert result["intent"] == {"name": "faq", "confidence": 0.9}
     assert result["crisis"] == {
+        "decision": "none",
+        "reason": "",
         "rules": [],
+        "firm": False,
         "contexts": [],
+        "check_in_rules": [],
         "classifier": 0.05,
         "check_in": False,
     }
 
 
-def test_an_unsure_classifier_keeps_the_intent_and_asks_for_a_check_in(nlp: Any) -> None:
+def test_an_unsure_classifier_makes_a_check_in_that_keeps_the_answer(nlp: Any) -> None:
     ranking = [{"name": "personal_advice", "confidence": 0.8}]
     unsure = guard(message_with(nlp, "everything feels pointless lately", ranking), 0.45)
-    assert unsure["intent"]["name"] == "personal_advice"
+    assert unsure["intent"] == {"name": "check_in", "confidence": 1.0}
+    assert [entry["name"] for entry in unsure["ranking"]] == ["check_in", "personal_advice"]
     assert unsure["crisis"]["check_in"] is True
+    assert unsure["crisis"]["decision"] == "check_in"
     sure = guard(message_with(nlp, "everything feels pointless lately", ranking), 0.9)
     assert sure["intent"]["name"] == "crisis" and sure["crisis"]["check_in"] is False
     calm = guard(message_with(nlp, "everything feels pointless lately", ranking), 0.1)

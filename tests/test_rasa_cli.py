@@ -16,6 +16,9 @@ RASA = str(Path(sys.executable).with_name("rasa"))
 # Rasa 3.6 merges each retrieval intent's generated domain into the domain that declares it and
 # reports the intent as a duplicate; every project with retrieval intents sees this one warning.
 KNOWN_RASA_WARNING = "duplicated intents have been found across multiple domain files: faq"
+# `check_in` is set only by the crisis guard, from its rules and classifier; a trained example
+# would teach the topic classifier to make check-ins of its own.
+GUARD_ONLY_INTENT_WARNING = "The intent 'check_in' is listed in the domain file, but is not found"
 
 
 def rasa(*args: str, command: tuple = (RASA,)) -> subprocess.CompletedProcess:
@@ -34,7 +37,9 @@ def test_data_validates_without_warnings() -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     warnings = [
-        line for line in re.findall(r"UserWarning: (.*)", output) if KNOWN_RASA_WARNING not in line
+        line
+        for line in re.findall(r"UserWarning: (.*)", output)
+        if KNOWN_RASA_WARNING not in line and GUARD_ONLY_INTENT_WARNING not in line
     ]
     assert warnings == []
 

@@ -22,6 +22,7 @@ from bot.turns import (
     NOTICE,
     REFERRAL_KINDS,
     TurnContext,
+    compose_check_in,
     compose_turn,
     kind_of,
     unavailable_turn,
@@ -203,37 +204,112 @@ def test_after_a_crisis_every_later_turn_keeps_the_resources(
             assert "not medical advice" in turn["text"]
 
 
-def test_an_unsure_crisis_classifier_adds_the_resources_to_any_answer(
-    domain_responses: Dict[str, Any],
+ANSWERABLE = ("utter_advice", "utter_not_covered", "utter_faq/bdnf", "utter_faq/integration")
+
+
+@pytest.mark.parametrize("answer_name", ANSWERABLE)
+def test_a_check_in_answers_then_shows_the_lines_and_asks(
+    domain_responses: Dict[str, Any], answer_name: str
 ) -> None:
+    question = domain_responses["utter_check_in"][0]
+    answer = domain_responses[answer_name][0]
     for region, link in (("US", "(tel:988)"), ("GB", "(tel:116123)"), ("ZZ", "local emergency")):
-        context = TurnContext(Settings(), ClinicContact(), region, crisis_check_in=True)
-        for name, variations in domain_responses.items():
-            turn = compose_turn(name, variations[0], context)
-            assert link in turn["text"], (region, name)
-            assert turn["custom"]["crisis_resources"] is True
-            assert "not medical advice" in turn["text"]
-            if name != "utter_crisis":
-                assert turn["custom"]["kind"] != "crisis"
-                assert "thinking of hurting yourself" in turn["text"]
+        for label, base in CONTEXTS.items():
+            context = replace(base, region=region)
+            turn = compose_check_in(answer_name, answer, question, context)
+            text = turn["text"]
+            first_words = answer["text"].split()[:6]
+            assert " ".join(first_words) in " ".join(text.split()), (answer_name, label)
+            assert link in text, (region, label)
+            assert text.index(link) < text.index("ending your life or hurting yourself")
+            assert text.endswith(f"_{NOTICE}_")
+            assert [b["payload"] for b in turn["buttons"]] == ["/affirm", "/deny"]
+            marker = turn["custom"]
+            assert marker["kind"] == "check_in" and marker["crisis_resources"] is True
+            assert marker["answer_kind"] == kind_of(answer_name)
+            assert marker.get("topic") == ("bdnf" if answer_name.endswith("bdnf") else
+                                           "integration" if "integration" in answer_name else None)
 
 
-def test_the_generator_reads_the_check_in_from_the_parse(
-    domain_responses: Dict[str, Any],
+def _parse(intent: str, ranking: List[str], decision: str) -> UserUttered:
+    return UserUttered(
+        "a message",
+        intent={"name": intent, "confidence": 1.0},
+        parse_data={
+            "intent": {"name": intent, "confidence": 1.0},
+            "intent_ranking": [{"name": name, "confidence": 0.5} for name in ranking],
+            "crisis": {"decision": decision, "rules": [], "contexts": [], "check_in": True},
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "ranking, answer_kind, topic",
+    [
+        (["check_in", "faq/bdnf", "personal_advice"], "answer", "bdnf"),
+        (["check_in", "personal_advice", "faq/bdnf"], "advice", None),
+        (["check_in", "not_covered"], "not_covered", None),
+        (["check_in", "out_of_scope", "greet"], "advice", None),
+        (["check_in"], "advice", None),
+    ],
+)
+def test_the_generator_answers_a_check_in_with_the_best_guess_below_it(
+    domain_responses: Dict[str, Any], ranking: List[str], answer_kind: str, topic: Any
 ) -> None:
     generator = ClinicNaturalLanguageGenerator(
         domain=Domain.from_dict({"responses": domain_responses})
     )
-    for check_in, expected in ((True, True), (False, False)):
-        message = UserUttered(
-            "everything feels pointless lately",
-            intent={"name": "personal_advice", "confidence": 0.8},
-            parse_data={"crisis": {"rules": [], "contexts": [], "check_in": check_in}},
-        )
-        tracker = DialogueStateTracker.from_events("unsure", [message])
-        turn = asyncio.run(generator.generate("utter_advice", tracker, "rest"))
-        assert turn is not None and ("(tel:988)" in turn["text"]) is expected
-        assert turn["custom"]["kind"] == "advice"
+    tracker = DialogueStateTracker.from_events("unsure", [_parse("check_in", ranking, "check_in")])
+    turn = asyncio.run(generator.generate("utter_check_in", tracker, "rest"))
+    assert turn is not None and "(tel:988)" in turn["text"]
+    assert turn["custom"]["kind"] == "check_in"
+    assert turn["custom"]["answer_kind"] == answer_kind
+    assert turn["custom"].get("topic") == topic
+
+
+def test_after_a_check_in_later_turns_keep_the_lines(domain_responses: Dict[str, Any]) -> None:
+    from rasa.shared.core.events import BotUttered
+
+    generator = ClinicNaturalLanguageGenerator(
+        domain=Domain.from_dict({"responses": domain_responses})
+    )
+    check_in = BotUttered("asked", data={"custom": {"kind": "check_in"}})
+    events = [_parse("check_in", ["check_in"], "check_in"), check_in, UserUttered("no")]
+    tracker = DialogueStateTracker.from_events("asked", events)
+    turn = asyncio.run(generator.generate("utter_check_in_declined", tracker, "rest"))
+    assert turn is not None and "(tel:988)" in turn["text"]
+    assert turn["custom"]["kind"] == "smalltalk" and turn["custom"]["crisis_resources"] is True
+
+
+@pytest.mark.parametrize(
+    "concerns, medications, treatments, expected",
+    [
+        (("medication_practical",), ("lamotrigine",), (), "question about your lamotrigine"),
+        (("medication_practical",), (), (), "practical question about your medication"),
+        (("treatment_for_me",), (), ("ketamine",), "whether ketamine could be right for you"),
+        (("diagnosis",), (), (), "whether it has a name"),
+        (("feelings", "help_seeking"), (), (), "That sounds really hard"),
+        (("help_seeking",), (), (), "looking for a way through"),
+        ((), (), (), "Thank you for telling me"),
+    ],
+)
+def test_advice_first_acknowledges_what_the_person_said(
+    domain_responses: Dict[str, Any],
+    concerns: tuple,
+    medications: tuple,
+    treatments: tuple,
+    expected: str,
+) -> None:
+    advice = domain_responses["utter_advice"][0]
+    context = replace(
+        CONTEXTS["no clinic, US"],
+        concerns=concerns,
+        medications=medications,
+        treatments=treatments,
+    )
+    text = compose_turn("utter_advice", advice, context)["text"]
+    assert expected in text
+    assert text.index(expected) < text.index("I can't advise")
 
 
 def test_the_generator_remembers_a_crisis_until_the_session_ends(
@@ -281,7 +357,8 @@ def test_advice_names_the_medication_or_treatment_the_person_wrote(
     on_meds = replace(base, medications=("sertraline", "lithium"), treatments=("ketamine",))
     text = compose_turn("utter_advice", advice, on_meds)["text"]
     assert "your own sertraline and lithium" in text and text.endswith(f"_{NOTICE}_")
+    assert "prescriber or pharmacist" in text
     on_ketamine = compose_turn("utter_advice", advice, replace(base, treatments=("ketamine",)))
     assert "Whether ketamine is right for you" in on_ketamine["text"]
     plain = compose_turn("utter_advice", advice, base)["text"]
-    assert "for the person who prescribes it" not in plain and "right for you is for" not in plain
+    assert "prescriber or pharmacist" not in plain and "right for you is for" not in plain

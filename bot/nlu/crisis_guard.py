@@ -1,26 +1,28 @@
-"""Makes a message a crisis turn when the crisis rules or the classifier signal danger.
+"""Decides whether a message is a crisis turn, a check-in, or shows no sign of danger.
 
-Recall comes first: a rule match is enough, whatever the classifier's confidence in other
-intents. So is the crisis classifier's probability at the threshold, unless the rules found that
-the message's danger words are an idiom, a statement of safety, a research question or the long
-past. The crisis classifier is the guard's own binary model (`bot.nlu.crisis_classifier`),
-trained on the `crisis` examples against every other example. A crisis gets full confidence so
-no fallback threshold can hide it. When the classifier is unsure (at least the check-in
-threshold, below the crisis threshold) and no context explains the words, the message keeps its
-intent and its answer carries the crisis resources: when in doubt, they are shown.
+Recall comes first: every sign of danger shows the crisis lines. The evidence is the spaCy crisis
+matcher's spans (firm first-person patterns, other crisis patterns, contexts that explain danger
+words away, ambiguous phrasings) and the guard's own binary crisis classifier
+(`bot.nlu.crisis_classifier`), trained on the `crisis` examples against every other example.
+`decide` weighs them: a firm rule is a crisis turn; a rule the classifier confirms, or a likely
+classifier crisis with no context, is a crisis turn; anything in between is a check-in (the
+intent `check_in`: the turn answers what it can, shows the lines and asks plainly). A crisis or a
+check-in gets full confidence so no fallback threshold can hide it. The verdict
+(`bot.nlu.verdict.CrisisVerdict`) goes into the parse data, by label and score only.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.constants import SPACY_DOCS, TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -28,14 +30,18 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.crisis_classifier import CrisisClassifier
 from bot.nlu.features import code_fingerprint
-from bot.spacy_pipeline import CONTEXT_SPANS, CRISIS_SPANS
+from bot.nlu.verdict import CHECK_IN, CRISIS, NO_SIGN, PARSE_KEY, CrisisVerdict
+from bot.spacy_pipeline import CHECK_IN_SPANS, CONTEXT_SPANS, CRISIS_SPANS, FIRM_SPANS
 
 logger = logging.getLogger(__name__)
 # A button's payload (`/faq/ketamine_suicidality`) is a choice, not words to weigh; the rules
 # still read it.
 _PAYLOAD = re.compile(r"^/[a-z0-9_/]+$")
 
-CRISIS_OUTPUT = "crisis"
+# Tokens beyond which a message is a story rather than one statement.
+LONG_MESSAGE_TOKENS = 40
+# The intent of a check-in turn: set only by this guard, never trained.
+CHECK_IN_INTENT = CHECK_IN
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -56,8 +62,10 @@ class CrisisGuard(GraphComponent):
             "crisis_intent": "crisis",
             # The crisis classifier's probability at which the message counts as a crisis.
             "classifier_threshold": 0.6,
-            # Below that but at least this, the answer carries the crisis resources (a check-in).
+            # Below that but at least this: a check-in (answer, lines, and the question).
             "check_in_threshold": 0.3,
+            # A rule match (not a firm one) with less than this is a check-in, not a crisis turn.
+            "rule_confirm_threshold": 0.0,
             # inverse regularisation strength of the crisis classifier's logistic regression
             "C": 50.0,
             "max_iter": 2000,
@@ -73,8 +81,11 @@ class CrisisGuard(GraphComponent):
     ) -> None:
         self._config = config
         self._intent = config["crisis_intent"]
-        self._threshold = config["classifier_threshold"]
-        self._check_in_threshold = config["check_in_threshold"]
+        self._thresholds = Thresholds(
+            crisis=config["classifier_threshold"],
+            check_in=config["check_in_threshold"],
+            rule_confirm=config["rule_confirm_threshold"],
+        )
         self._model_storage = model_storage
         self._resource = resource
         self._classifier = classifier
@@ -131,42 +142,48 @@ class CrisisGuard(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            rules = rule_categories(message)
-            contexts = rule_contexts(message)
-            probability = self._classifier_probability(message)
-            classifier_says_crisis = probability >= self._threshold and not contexts
-            # When in doubt, the resources are shown: the answer stays, the resources join it.
-            check_in = (
-                not rules
-                and not classifier_says_crisis
-                and not contexts
-                and probability >= self._check_in_threshold
-            )
+            verdict = self.verdict(message)
             ranking = [
                 entry
                 for entry in message.get(INTENT_RANKING_KEY) or []
-                if entry.get("name") != self._intent
+                if entry.get("name") not in (self._intent, CHECK_IN_INTENT)
             ]
-            if rules or classifier_says_crisis:
-                crisis = {"name": self._intent, "confidence": 1.0}
-                message.set(INTENT, crisis, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [crisis, *ranking], add_to_output=True)
+            if verdict.is_crisis or verdict.is_check_in:
+                # Full confidence, so no fallback threshold can hide it. A check-in keeps the
+                # ranking and the response selector: its turn answers what it can.
+                name = self._intent if verdict.is_crisis else CHECK_IN_INTENT
+                decided = {"name": name, "confidence": 1.0}
+                message.set(INTENT, decided, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
             elif (message.get(INTENT) or {}).get("name") == self._intent and ranking:
-                # The classifier's top guess was crisis, but the rules show the danger words are
-                # an idiom, a statement of safety, research or the past: the next guess answers.
+                # The topic classifier's top guess was crisis, but the guard found no sign of
+                # danger: the next guess answers.
                 message.set(INTENT, ranking[0], add_to_output=True)
-            # Categories only, never the matched words: parse results can reach logs and trackers.
-            message.set(
-                CRISIS_OUTPUT,
-                {
-                    "rules": rules,
-                    "contexts": contexts,
-                    "classifier": round(probability, 3),
-                    "check_in": check_in,
-                },
-                add_to_output=True,
-            )
+            message.set(PARSE_KEY, verdict.to_parse_data(), add_to_output=True)
         return messages
+
+    def verdict(self, message: Message) -> CrisisVerdict:
+        """What the rules and the classifier say about one message."""
+        spans = crisis_spans(message)
+        probability = self._classifier_probability(message)
+        signals = Signals(
+            firm=spans.firm,
+            rules=spans.categories,
+            contexts=spans.contexts,
+            check_in_rules=spans.check_in,
+            probability=probability,
+            long_message=len(message.get(TOKENS_NAMES[TEXT]) or []) > LONG_MESSAGE_TOKENS,
+        )
+        decision, reason = decide(signals, self._thresholds)
+        return CrisisVerdict(
+            decision=decision,
+            rules=tuple(spans.categories),
+            firm=spans.firm,
+            contexts=tuple(spans.contexts),
+            check_in_rules=tuple(spans.check_in),
+            classifier=probability,
+            reason=reason,
+        )
 
     def _classifier_probability(self, message: Message) -> float:
         text = (message.get(TEXT) or "").strip()
@@ -175,17 +192,82 @@ class CrisisGuard(GraphComponent):
         return self._classifier.probability(message)
 
 
-def rule_categories(message: Message) -> List[Text]:
-    """The crisis categories the spaCy crisis matcher found in the message."""
-    doc: Optional[Any] = message.get(SPACY_DOCS[TEXT])
-    if doc is None or CRISIS_SPANS not in doc.spans:
-        return []
-    return sorted({span.label_ for span in doc.spans[CRISIS_SPANS]})
+@dataclass(frozen=True)
+class RuleSpans:
+    """What the spaCy crisis matcher marked in a message, by label only."""
+
+    categories: Tuple[Text, ...] = ()
+    firm: bool = False
+    contexts: Tuple[Text, ...] = ()
+    check_in: Tuple[Text, ...] = ()
 
 
-def rule_contexts(message: Message) -> List[Text]:
-    """Why the message's danger words are not about present danger (idiom, safety, ...), if so."""
+def crisis_spans(message: Message) -> RuleSpans:
+    """The crisis categories, contexts and check-in phrasings the crisis matcher found."""
     doc: Optional[Any] = message.get(SPACY_DOCS[TEXT])
-    if doc is None or CONTEXT_SPANS not in doc.spans:
-        return []
-    return sorted({span.label_ for span in doc.spans[CONTEXT_SPANS]})
+    if doc is None:
+        return RuleSpans()
+
+    def labels(group: Text) -> Tuple[Text, ...]:
+        if group not in doc.spans:
+            return ()
+        return tuple(sorted({span.label_ for span in doc.spans[group]}))
+
+    return RuleSpans(
+        categories=labels(CRISIS_SPANS),
+        firm=bool(labels(FIRM_SPANS)),
+        contexts=labels(CONTEXT_SPANS),
+        check_in=labels(CHECK_IN_SPANS),
+    )
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The evidence the guard weighs for one message."""
+
+    firm: bool
+    rules: Sequence[Text]
+    contexts: Sequence[Text]
+    check_in_rules: Sequence[Text]
+    probability: float
+    # A long message tells a story: a context found in one part of it (an idiom, a denial)
+    # does not explain what another part says.
+    long_message: bool = False
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where the crisis classifier's probability changes the decision."""
+
+    # At least this with no context explaining the words: a crisis turn.
+    crisis: float
+    # At least this (below `crisis`): a check-in.
+    check_in: float
+    # A non-firm rule match needs at least this much from the classifier to be a crisis turn;
+    # below it the match is a check-in.
+    rule_confirm: float
+
+
+def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
+    """The decision (crisis, check_in or none) and a short code saying why.
+
+    Recall first: every sign of danger shows the crisis lines, either as a crisis turn or as a
+    check-in that asks. A firm rule (first-person, present danger) is always a crisis turn.
+    """
+    probability = signals.probability
+    if signals.firm:
+        return CRISIS, "firm_rule"
+    if signals.rules:
+        if probability >= thresholds.rule_confirm:
+            return CRISIS, "rule"
+        return CHECK_IN, "rule_unconfirmed"
+    if probability >= thresholds.crisis:
+        if not signals.contexts:
+            return CRISIS, "classifier"
+        if signals.long_message:
+            return CHECK_IN, "classifier_with_context"
+    if signals.check_in_rules:
+        return CHECK_IN, "check_in_rule"
+    if probability >= thresholds.check_in and not signals.contexts:
+        return CHECK_IN, "classifier_unsure"
+    return NO_SIGN, ""

@@ -1,0 +1,206 @@
+"""A message about the writer's own feelings, health, medication or treatment is never brushed off.
+
+The topic classifier was taught one idea per message; real messages tell a story, run long and use
+words it never saw, so it often finds no intent it is sure of, and a person describing a hard week
+would get "could you say it another way?" or the out-of-scope menu. This component runs after the
+crisis guard (a crisis stays a crisis; a check-in answers with what this decides) and before the
+fallback classifier, and reads the personal-concern spans of the project's spaCy pipeline
+(`bot/spacy_rules/personal.yml`) and the medications the message names:
+
+- a practical question about one's own medication (dose, timing, interactions, stopping,
+  tapering, switching) is `personal_advice`, even when an article topic scored higher: those are
+  for the prescriber or pharmacist, never a topic answer;
+- any other personal concern, a named medication, or a long first-person message, when the topic
+  classifier's best guess would brush it off (out of scope, small talk, or too unsure to answer),
+  is `personal_advice`.
+
+The concerns found go into the parse data (`personal`: labels only, never words), and the advice
+turn acknowledges the main one before it says what it cannot do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import SPACY_DOCS, TOKENS_NAMES
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.verdict import CHECK_IN, CRISIS
+from bot.spacy_pipeline import PERSONAL_SPANS
+
+PARSE_KEY = "personal"
+ADVICE_INTENT = "personal_advice"
+# The crisis guard's decisions are also the intents it sets.
+CRISIS_INTENT = CRISIS
+CHECK_IN_INTENT = CHECK_IN
+MEDICATION_PRACTICAL = "medication_practical"
+# Concerns in the order an advice turn acknowledges them: the most specific first.
+CONCERNS = ("medication_practical", "treatment_for_me", "diagnosis", "feelings", "help_seeking")
+# Intents whose turn would not take a personal message seriously.
+BRUSH_OFF_INTENTS = frozenset(
+    {
+        "out_of_scope",
+        "greet",
+        "goodbye",
+        "thank",
+        "bot_challenge",
+        "ask_capabilities",
+        "acknowledge",
+        "affirm",
+        "deny",
+        "tell_me_more",
+    }
+)
+# Classes of medicine are how people ask the article's questions ("why don't SSRIs work?");
+# a named drug is nearly always someone's own.
+MEDICATION_CLASSES = frozenset(
+    {
+        "SSRI",
+        "SNRI",
+        "MAOI",
+        "antidepressant",
+        "tricyclic",
+        "benzodiazepine",
+        "opioid",
+        "painkiller",
+        "sleeping pill",
+        "antipsychotic",
+        "mood stabilizer",
+        "stimulant",
+    }
+)
+_FIRST_PERSON = frozenset({"i", "me", "my", "myself", "im", "i'm", "ive", "i've", "mine", "m"})
+_PAYLOAD = re.compile(r"^/[a-z0-9_/]+")
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class PersonalMessageRouter(GraphComponent):
+    """Turns a personal message the topic classifier would brush off into `personal_advice`."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # Below this confidence the best guess is not trusted with a personal message
+            # (the FallbackClassifier's threshold is lower; this one only routes to advice).
+            "unsure_below": 0.35,
+            # A first-person message at least this many words long is about the writer.
+            "long_message_words": 25,
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._unsure_below = float(config["unsure_below"])
+        self._long_words = int(config["long_message_words"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> PersonalMessageRouter:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if _PAYLOAD.match(message.get(TEXT) or ""):
+                continue
+            concerns = personal_concerns(message)
+            decided = (message.get(INTENT) or {}).get("name")
+            if decided == CRISIS_INTENT:
+                message.set(PARSE_KEY, {"concerns": list(concerns)}, add_to_output=True)
+                continue
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            # A check-in answers with the best guess below it.
+            guess = _best_guess(ranking) if decided == CHECK_IN_INTENT else message.get(INTENT)
+            if route_to_advice(
+                intent=guess or {},
+                concerns=concerns,
+                own_medication=bool(named_medications(message)),
+                first_person_words=_first_person_words(message),
+                long_words=self._long_words,
+                unsure_below=self._unsure_below,
+            ):
+                _make_advice(message, keep_check_in=decided == CHECK_IN_INTENT)
+            message.set(PARSE_KEY, {"concerns": list(concerns)}, add_to_output=True)
+        return messages
+
+
+def route_to_advice(
+    intent: Dict[Text, Any],
+    concerns: Sequence[Text],
+    own_medication: bool,
+    first_person_words: Tuple[int, int],
+    long_words: int,
+    unsure_below: float,
+) -> bool:
+    """Whether a message goes to `personal_advice` whatever the topic classifier's best guess."""
+    name = intent.get("name")
+    if name == ADVICE_INTENT:
+        return False
+    if MEDICATION_PRACTICAL in concerns:
+        return True
+    brushed_off = (
+        name in BRUSH_OFF_INTENTS
+        or name is None
+        or float(intent.get("confidence") or 0.0) < unsure_below
+    )
+    if not brushed_off:
+        return False
+    first_person, words = first_person_words
+    return bool(concerns) or own_medication or (first_person > 0 and words >= long_words)
+
+
+def personal_concerns(message: Message) -> Tuple[Text, ...]:
+    """The concerns the personal-concern matcher found, most specific first."""
+    doc: Optional[Any] = message.get(SPACY_DOCS[TEXT])
+    if doc is None or PERSONAL_SPANS not in doc.spans:
+        return ()
+    found = {span.label_ for span in doc.spans[PERSONAL_SPANS]}
+    return tuple(concern for concern in CONCERNS if concern in found)
+
+
+def named_medications(message: Message) -> List[Text]:
+    """The specific medicines (not classes of medicine) the message names."""
+    return [
+        str(entity.get("value"))
+        for entity in message.get(ENTITIES) or []
+        if entity.get("entity") == "medication" and entity.get("value") not in MEDICATION_CLASSES
+    ]
+
+
+def _first_person_words(message: Message) -> Tuple[int, int]:
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    words = [token.text.lower() for token in tokens if token.text[:1].isalnum()]
+    return sum(word in _FIRST_PERSON for word in words), len(words)
+
+
+def _best_guess(ranking: Sequence[Dict[Text, Any]]) -> Optional[Dict[Text, Any]]:
+    """The topic classifier's best guess in a ranking the crisis guard put its decision on."""
+    return next(
+        (entry for entry in ranking if entry.get("name") not in (CRISIS_INTENT, CHECK_IN_INTENT)),
+        None,
+    )
+
+
+def _make_advice(message: Message, keep_check_in: bool) -> None:
+    ranking = [
+        entry
+        for entry in message.get(INTENT_RANKING_KEY) or []
+        if entry.get("name") not in (ADVICE_INTENT, CHECK_IN_INTENT)
+    ]
+    # Above any fallback threshold: the decision is made, not guessed.
+    advice = {"name": ADVICE_INTENT, "confidence": 1.0}
+    if keep_check_in:
+        # The check-in stays the turn; its answer becomes the advice.
+        check_in = {"name": CHECK_IN_INTENT, "confidence": 1.0}
+        message.set(INTENT_RANKING_KEY, [check_in, advice, *ranking], add_to_output=True)
+        return
+    message.set(INTENT, advice, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [advice, *ranking], add_to_output=True)
