@@ -18,6 +18,7 @@ import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.pipeline import EntityRuler, Lemmatizer
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -37,17 +38,28 @@ CONTEXT_SPANS = "crisis_context"
 FIRM_SPANS = "crisis_firm"
 # Ambiguous phrasings that call for a check-in, not a crisis turn; see `check_in` in crisis.yml.
 CHECK_IN_SPANS = "crisis_check_in"
+# Words about death, self-harm and its means; see `danger_words` in crisis.yml.
+DANGER_SPANS = "crisis_danger"
 # The one context that can cancel a firm (`+`) crisis pattern: an explicit statement of safety.
 SAFETY = "safety"
 # Contexts that only keep the classifier alone from calling a crisis; a rule match stands.
 # "can i take advil with my sertraline" is a medication question, "can i take all my pills" is not.
 CLASSIFIER_ONLY_CONTEXTS = {"question"}
+# Contexts that only explain the rule match they overlap (someone else's death, someone else's
+# words): the rest of a long post may still say the writer is in danger, so they do not keep the
+# classifier from calling a crisis.
+RULE_ONLY_CONTEXTS = {"grief", "others_said"}
 FIRM = "+"
 MAX_GAP = 8
 # Words that a `^N` gap may not skip: "people who are suicidal" is about others, "people like me
 # who are suicidal" is not.
 FIRST_PERSON = ["i", "im", "i'm", "id", "i'd", "ive", "i've", "ill", "i'll", "me", "my", "mine",
                 "myself", "m", "'m", "we", "us", "our"]
+
+# Real posts often run a title into the body or skip the space after a full stop ("leave a
+# note?i am 20", "im done.alright"): the punctuation between two words splits them, so the words
+# are read as words. After at least two letters, so "e.g." and "i.e." stay whole.
+FUSED_SENTENCE_INFIXES = [r"(?<=[a-z]{2})[?!.]+(?=[a-z])"]
 
 TokenPattern = List[Dict[str, Any]]
 
@@ -175,7 +187,7 @@ class CrisisMatcher:
         self._vocab = nlp.vocab
         self._lemmas: Dict[str, str] = {}
         self.rules: Dict[str, Any] = {
-            "categories": {}, "not_crisis": {}, "check_in": {}, "lexicon": {}
+            "categories": {}, "not_crisis": {}, "check_in": {}, "danger_words": {}, "lexicon": {}
         }
         self._matcher = Matcher(nlp.vocab)
 
@@ -197,7 +209,11 @@ class CrisisMatcher:
                 ]
                 if compiled:
                     matcher.add(f"{category}|{firmness}", compiled)
-        for group, section in ((CONTEXT_SPANS, "not_crisis"), (CHECK_IN_SPANS, "check_in")):
+        for group, section in (
+            (CONTEXT_SPANS, "not_crisis"),
+            (CHECK_IN_SPANS, "check_in"),
+            (DANGER_SPANS, "danger_words"),
+        ):
             for reason, patterns in (rules.get(section) or {}).items():
                 matcher.add(f"{group}|{reason}", [
                     compile_pattern(variant, lemma_of, lexicon)
@@ -214,12 +230,15 @@ class CrisisMatcher:
         crisis: List[Tuple[Span, bool]] = []
         context: List[Span] = []
         check_in: List[Span] = []
+        danger: List[Span] = []
         for match_id, start, end in self._matcher(doc):
             label, kind = self._vocab.strings[match_id].split("|")
             if label == CONTEXT_SPANS:
                 context.append(Span(doc, start, end, label=kind))
             elif label == CHECK_IN_SPANS:
                 check_in.append(Span(doc, start, end, label=kind))
+            elif label == DANGER_SPANS:
+                danger.append(Span(doc, start, end, label=kind))
             else:
                 crisis.append((Span(doc, start, end, label=label), kind == "firm"))
 
@@ -243,6 +262,7 @@ class CrisisMatcher:
         doc.spans[CHECK_IN_SPANS] = [
             span for span in check_in if not cancelled(span, firm=False)
         ]
+        doc.spans[DANGER_SPANS] = [span for span in danger if not cancelled(span, firm=False)]
         return doc
 
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
@@ -301,6 +321,12 @@ def build_pipeline(
     """Returns the blank English pipeline: lookup lemmas, domain-term entities, crisis matcher,
     personal-concern matcher."""
     nlp = spacy.blank("en")
+    tokenizer = cast(Tokenizer, nlp.tokenizer)
+    tokenizer.infix_finditer = spacy.util.compile_infix_regex(
+        [*(nlp.Defaults.infixes or []), *FUSED_SENTENCE_INFIXES]
+    ).finditer
+    # "done.alright" is not a web address here; nothing the rules read is one.
+    tokenizer.url_match = None
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler"))
     matcher = cast(CrisisMatcher, nlp.add_pipe("crisis_matcher"))
@@ -310,7 +336,7 @@ def build_pipeline(
     ruler.add_patterns(entity_patterns(terms))
     lookup = cast(Lemmatizer, nlp.get_pipe("lemmatizer")).lookups.get_table("lemma_lookup")
     for rule_matcher, path, sections in (
-        (matcher, rules_path, ("categories", "not_crisis", "check_in")),
+        (matcher, rules_path, ("categories", "not_crisis", "check_in", "danger_words")),
         (personal, personal_path, ("concerns",)),
     ):
         rules = yaml.safe_load(path.read_text(encoding="utf-8"))

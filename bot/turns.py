@@ -283,6 +283,8 @@ def acknowledgement(context: TurnContext) -> str:
             "It sounds like you're trying to make sense of what you're going through, and "
             "whether it has a name."
         )
+    if concern == "coping":
+        return "It takes strength to look for a way through this, and I'm glad you asked."
     if concern == "feelings":
         return "That sounds really hard, and I'm sorry you're going through it."
     if concern == "help_seeking":

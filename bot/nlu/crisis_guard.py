@@ -31,7 +31,14 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.crisis_classifier import CrisisClassifier
 from bot.nlu.features import code_fingerprint
 from bot.nlu.verdict import CHECK_IN, CRISIS, NO_SIGN, PARSE_KEY, CrisisVerdict
-from bot.spacy_pipeline import CHECK_IN_SPANS, CONTEXT_SPANS, CRISIS_SPANS, FIRM_SPANS
+from bot.spacy_pipeline import (
+    CHECK_IN_SPANS,
+    CONTEXT_SPANS,
+    CRISIS_SPANS,
+    DANGER_SPANS,
+    FIRM_SPANS,
+    RULE_ONLY_CONTEXTS,
+)
 
 logger = logging.getLogger(__name__)
 # A button's payload (`/faq/ketamine_suicidality`) is a choice, not words to weigh; the rules
@@ -66,6 +73,8 @@ class CrisisGuard(GraphComponent):
             "check_in_threshold": 0.3,
             # A rule match (not a firm one) with less than this is a check-in, not a crisis turn.
             "rule_confirm_threshold": 0.0,
+            # A long message's crisis turn from the classifier alone needs this and danger words.
+            "long_message_threshold": 0.8,
             # inverse regularisation strength of the crisis classifier's logistic regression
             "C": 50.0,
             "max_iter": 2000,
@@ -85,6 +94,7 @@ class CrisisGuard(GraphComponent):
             crisis=config["classifier_threshold"],
             check_in=config["check_in_threshold"],
             rule_confirm=config["rule_confirm_threshold"],
+            long_crisis=config["long_message_threshold"],
         )
         self._model_storage = model_storage
         self._resource = resource
@@ -169,10 +179,11 @@ class CrisisGuard(GraphComponent):
         signals = Signals(
             firm=spans.firm,
             rules=spans.categories,
-            contexts=spans.contexts,
+            contexts=[c for c in spans.contexts if c not in RULE_ONLY_CONTEXTS],
             check_in_rules=spans.check_in,
             probability=probability,
             long_message=len(message.get(TOKENS_NAMES[TEXT]) or []) > LONG_MESSAGE_TOKENS,
+            danger_words=spans.danger_words,
         )
         decision, reason = decide(signals, self._thresholds)
         return CrisisVerdict(
@@ -200,6 +211,7 @@ class RuleSpans:
     firm: bool = False
     contexts: Tuple[Text, ...] = ()
     check_in: Tuple[Text, ...] = ()
+    danger_words: bool = False
 
 
 def crisis_spans(message: Message) -> RuleSpans:
@@ -218,6 +230,7 @@ def crisis_spans(message: Message) -> RuleSpans:
         firm=bool(labels(FIRM_SPANS)),
         contexts=labels(CONTEXT_SPANS),
         check_in=labels(CHECK_IN_SPANS),
+        danger_words=bool(labels(DANGER_SPANS)),
     )
 
 
@@ -231,8 +244,10 @@ class Signals:
     check_in_rules: Sequence[Text]
     probability: float
     # A long message tells a story: a context found in one part of it (an idiom, a denial)
-    # does not explain what another part says.
+    # does not explain what another part says, and sadness all through it is not danger.
     long_message: bool = False
+    # Words about death, self-harm or its means anywhere in the message.
+    danger_words: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,6 +261,9 @@ class Thresholds:
     # A non-firm rule match needs at least this much from the classifier to be a crisis turn;
     # below it the match is a check-in.
     rule_confirm: float
+    # In a long message with words about death or self-harm, the classifier needs this much to
+    # make a crisis turn on its own; below it, or without such words, its suspicion is a check-in.
+    long_crisis: float = 0.8
 
 
 def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
@@ -262,10 +280,15 @@ def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
             return CRISIS, "rule"
         return CHECK_IN, "rule_unconfirmed"
     if probability >= thresholds.crisis:
-        if not signals.contexts:
+        if signals.contexts:
+            if signals.long_message:
+                return CHECK_IN, "classifier_with_context"
+        elif not signals.long_message:
             return CRISIS, "classifier"
-        if signals.long_message:
-            return CHECK_IN, "classifier_with_context"
+        elif signals.danger_words and probability >= thresholds.long_crisis:
+            return CRISIS, "classifier_long"
+        else:
+            return CHECK_IN, "classifier_long_unsure"
     if signals.check_in_rules:
         return CHECK_IN, "check_in_rule"
     if probability >= thresholds.check_in and not signals.contexts:

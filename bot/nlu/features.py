@@ -36,12 +36,14 @@ def code_fingerprint(directory: Path = NLU_CODE) -> Text:
     return digest.hexdigest()
 
 
-def lemma_text(message: Message, start: int = 0) -> Text:
-    """The lemmas of the tokens from character `start` on, as Rasa's CountVectorsFeaturizer
-    joins them: digits as a number token, lower case."""
+def lemma_text(message: Message, start: int = 0, end: Optional[int] = None) -> Text:
+    """The lemmas of the tokens from character `start` on (up to `end`), as Rasa's
+    CountVectorsFeaturizer joins them: digits as a number token, lower case."""
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
     return " ".join(
-        _NUMBER.sub("__NUMBER__", token.lemma).lower() for token in tokens if token.start >= start
+        _NUMBER.sub("__NUMBER__", token.lemma).lower()
+        for token in tokens
+        if token.start >= start and (end is None or token.end <= end)
     )
 
 

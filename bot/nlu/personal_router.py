@@ -9,7 +9,9 @@ fallback classifier, and reads the personal-concern spans of the project's spaCy
 
 - a practical question about one's own medication (dose, timing, interactions, stopping,
   tapering, switching) is `personal_advice`, even when an article topic scored higher: those are
-  for the prescriber or pharmacist, never a topic answer;
+  for the prescriber or pharmacist, never a topic answer; so are "is ketamine right for me",
+  "do I have ADHD" and "how do I cope with ..." (unless the message closes with a question
+  about the world that the article answers: the story is context, the question is the point);
 - any other personal concern, a named medication, or a long first-person message, when the topic
   classifier's best guess would brush it off (out of scope, small talk, or too unsure to answer),
   is `personal_advice`.
@@ -31,6 +33,7 @@ from rasa.nlu.constants import SPACY_DOCS, TOKENS_NAMES
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.topic_classifier import QUESTION_FOCUS
 from bot.nlu.verdict import CHECK_IN, CRISIS
 from bot.spacy_pipeline import PERSONAL_SPANS
 
@@ -40,8 +43,20 @@ ADVICE_INTENT = "personal_advice"
 CRISIS_INTENT = CRISIS
 CHECK_IN_INTENT = CHECK_IN
 MEDICATION_PRACTICAL = "medication_practical"
+COPING = "coping"
+# Concerns that make a message an advice turn even when an article topic scored higher: a
+# practical question about one's own medication, whether a treatment is right for oneself, a
+# diagnosis for oneself, a way through one's own situation (the topic catalogue's advice kind).
+OWN_SITUATION_FIRST = (MEDICATION_PRACTICAL, "treatment_for_me", "diagnosis", COPING)
 # Concerns in the order an advice turn acknowledges them: the most specific first.
-CONCERNS = ("medication_practical", "treatment_for_me", "diagnosis", "feelings", "help_seeking")
+CONCERNS = (
+    "medication_practical",
+    "treatment_for_me",
+    "diagnosis",
+    "coping",
+    "feelings",
+    "help_seeking",
+)
 # Intents whose turn would not take a personal message seriously.
 BRUSH_OFF_INTENTS = frozenset(
     {
@@ -122,6 +137,7 @@ class PersonalMessageRouter(GraphComponent):
             if route_to_advice(
                 intent=guess or {},
                 concerns=concerns,
+                answers_a_question=bool(message.get(QUESTION_FOCUS)),
                 own_medication=bool(named_medications(message)),
                 first_person_words=_first_person_words(message),
                 long_words=self._long_words,
@@ -135,6 +151,7 @@ class PersonalMessageRouter(GraphComponent):
 def route_to_advice(
     intent: Dict[Text, Any],
     concerns: Sequence[Text],
+    answers_a_question: bool,
     own_medication: bool,
     first_person_words: Tuple[int, int],
     long_words: int,
@@ -144,7 +161,7 @@ def route_to_advice(
     name = intent.get("name")
     if name == ADVICE_INTENT:
         return False
-    if MEDICATION_PRACTICAL in concerns:
+    if not answers_a_question and any(concern in concerns for concern in OWN_SITUATION_FIRST):
         return True
     brushed_off = (
         name in BRUSH_OFF_INTENTS

@@ -63,6 +63,24 @@ warnings.filterwarnings(
 warnings.filterwarnings("ignore", message=r"Failed to parse arguments in line '/faq/")
 
 
+# Set on a message answered by its closing question alone (see `_question_ranking`).
+QUESTION_FOCUS = "question_focus"
+# Sentence ends in the raw text; a question is the last sentence that ends with "?".
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+FIRST_PERSON = frozenset({"i", "me", "my", "myself", "mine", "im", "i'm", "ive", "i've", "id"})
+
+
+def question_span(text: Text) -> Optional[Tuple[int, int]]:
+    """Where the last question of a message of several sentences is, if it has one."""
+    sentences = [match for match in _SENTENCE.finditer(text) if match.group().strip()]
+    if len(sentences) < 2:
+        return None
+    for match in reversed(sentences):
+        if match.group().rstrip().endswith("?"):
+            return match.start(), match.end()
+    return None
+
+
 def _words(message: Message) -> set:
     """The lower-cased lemmas of the message's alphabetic tokens."""
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
@@ -94,6 +112,9 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             # the retrieval intent whose sub-labels are answered by `utter_<intent>/<topic>`
             "retrieval_intent": "faq",
             "ranking_length": 10,
+            # A story's closing question alone, at least this sure of an article topic, is
+            # what the message is answered with (see `_question_ranking`).
+            "question_threshold": 0.6,
         }
 
     def __init__(
@@ -188,9 +209,47 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         """Sets `intent`, `intent_ranking` and, for FAQ topics, `response_selector`."""
         for message in messages:
             ranking = self._rank(message)
+            question = self._question_ranking(message, ranking)
+            if question:
+                ranking = question
+                # Read by the personal-message router: the story is context, the question
+                # is what to answer.
+                message.set(QUESTION_FOCUS, True)
             if ranking:
                 self._set_prediction(message, ranking)
         return messages
+
+    def _question_ranking(
+        self, message: Message, ranking: List[Tuple[Text, float]]
+    ) -> Optional[List[Tuple[Text, float]]]:
+        """The ranking of the message's question alone, when that is what should be answered.
+
+        Real posts tell a story before the point ("my brother has been on fluoxetine for six
+        weeks... why do antidepressants take so long?"). Weighed whole, the story makes such a
+        message look personal; the question, asked about the world rather than the writer, is
+        one the article answers. Used only when the question alone is clearly an article topic
+        and speaks of no "I"; when the whole message already names that topic, its ranking
+        stays and the message is still marked as answering its question."""
+        threshold = self._config["question_threshold"]
+        retrieval = self._config["retrieval_intent"] + RETRIEVAL_SEPARATOR
+        if not ranking:
+            return None
+        span = question_span(message.get(TEXT) or "")
+        if span is None:
+            return None
+        start, end = span
+        tokens = [
+            token.text.lower()
+            for token in message.get(TOKENS_NAMES[TEXT]) or []
+            if token.start >= start and token.end <= end
+        ]
+        if not tokens or FIRST_PERSON.intersection(tokens):
+            return None
+        question = self._rank_text(lemma_text(message, start=start, end=end), message)
+        if question and question[0][0].startswith(retrieval) and question[0][1] >= threshold:
+            # The whole message already names this topic: keep its confidence.
+            return ranking if ranking[0][0] == question[0][0] else question
+        return None
 
     def _rank(self, message: Message) -> List[Tuple[Text, float]]:
         button = self._button_payload.match((message.get(TEXT) or "").strip())
@@ -198,7 +257,9 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             label = f"{self._config['retrieval_intent']}/{button.group('topic')}"
             if label in self._labels:
                 return [(label, 1.0)]
-        text = lemma_text(message)
+        return self._rank_text(lemma_text(message), message)
+
+    def _rank_text(self, text: Text, message: Message) -> List[Tuple[Text, float]]:
         if self._weights is None or self._bias is None or not self._vectorizers or not text:
             return []
         features = self._features([text]).astype(np.float32)
