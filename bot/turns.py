@@ -208,7 +208,7 @@ def compose_turn(
     if kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
     if topic and topic in load_topics():
-        parts.append(f"_Source: the clinic article, section “{load_topics()[topic].section}”._")
+        parts.append(load_topics()[topic].source)
     if context.crisis_earlier and kind != CRISIS:
         parts.append(crisis_reminder(context.region, context.settings.crisis_line))
     footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
@@ -247,7 +247,7 @@ def compose_check_in(
     if answer_kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
     if topic and topic in load_topics():
-        parts.append(f"_Source: the clinic article, section “{load_topics()[topic].section}”._")
+        parts.append(load_topics()[topic].source)
     parts.append(crisis_resources(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
     parts.append((question.get("text") or "").strip())
     footer = [referral_text(context.contact)] if answer_kind in REFERRAL_KINDS else []
