@@ -135,7 +135,8 @@ def test_every_quoted_phrase_is_the_articles_exact_words(
         for topic, text in answers(domain_responses).items()
         for straight, curly in QUOTED.findall(text)
     }
-    assert len(quotes) >= 15  # the answers quote the article: a regex that finds none proves nothing
+    # The answers do quote the article: a pattern that found no quotation would prove nothing.
+    assert len(quotes) >= 15
     misquoted = [(topic, quote) for topic, quote in quotes if as_written(quote) not in article]
     assert misquoted == []
 
