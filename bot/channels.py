@@ -133,12 +133,23 @@ def crisis_rules_match(text: str) -> bool:
     return bool(doc.spans.get("crisis"))
 
 
+def channel_crisis_match(text: str) -> bool:
+    """The channel's crisis rules: the project's English rules, then the Spanish ones."""
+    if crisis_rules_match(text):
+        return True
+    try:
+        return bool(language_verdict(text).crisis_categories)
+    except Exception as error:  # noqa: BLE001 - when unsure, treat it as a crisis
+        logger.error("The Spanish crisis rules could not run: %s", type(error).__name__)
+        return True
+
+
 def limiter_for(settings: Settings) -> RateLimiter:
     return RateLimiter(
         conversation_per_minute=settings.rate_limit_conversation_per_minute,
         client_per_minute=settings.rate_limit_client_per_minute,
         always_allow_first=settings.rate_limit_always_allow_first,
-        is_crisis=crisis_rules_match,
+        is_crisis=channel_crisis_match,
     )
 
 

@@ -29,7 +29,7 @@ from bot.turns import (
     TurnContext,
     compose_check_in,
     compose_turn,
-    localized,
+    in_language,
 )
 
 rasa_speedups.install()
@@ -50,17 +50,17 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         output_channel: Text,
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
-        context = turn_context(tracker)
-        utter_action = localized(utter_action, context.language, self.responses)
         response = await super().generate(utter_action, tracker, output_channel, **kwargs)
         if response is None and utter_action in BUILT_IN_RESPONSES:
             response = {"text": BUILT_IN_RESPONSES[utter_action]}
         if response is None:
             return None
+        context = turn_context(tracker)
         if utter_action == CHECK_IN_RESPONSE:
             answer_name = answered_response(tracker)
             answer = await super().generate(answer_name, tracker, output_channel, **kwargs)
             return compose_check_in(answer_name, answer or {}, response, context)
+        response = in_language(utter_action, response, context.language)
         return compose_turn(utter_action, response, context)
 
 

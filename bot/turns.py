@@ -41,10 +41,8 @@ CHECK_IN_RESPONSE = "utter_check_in"
 # Every response in the domain that is not an `utter_faq/<topic>` answer, with its turn kind.
 KIND_BY_RESPONSE: Dict[str, str] = {
     "utter_crisis": CRISIS,
-    "utter_crisis_es": CRISIS,
     # Off the subject as far as this assistant can go: it answers only in English.
     "utter_other_language": OUT_OF_SCOPE,
-    "utter_other_language_es": OUT_OF_SCOPE,
     CHECK_IN_RESPONSE: CHECK_IN,
     "utter_check_in_declined": SMALLTALK,
     "utter_advice": ADVICE,
@@ -91,6 +89,21 @@ UNAVAILABLE_CRISIS_TEXT_ES = (
     "ayudarte ahora mismo, de día o de noche."
 )
 NOTICE_ES = "Esto es información general, no es consejo médico."
+# What a Spanish message is told, in Spanish: the turns it can get (the assistant answers only in
+# English), and the crisis lines in Spanish with them.
+SPANISH_TEXTS: Dict[str, str] = {
+    "utter_crisis": (
+        "Me alegra mucho que me lo hayas contado, y siento que estés pasando por esto. Soy un "
+        "asistente automático y no puedo ayudarte en una emergencia, pero las personas de estos "
+        "números sí pueden, ahora mismo, de día o de noche. Si puedes, quédate con alguien de "
+        "confianza o en un lugar seguro mientras pides ayuda. Solo puedo responder en inglés; un "
+        "profesional puede ayudarte."
+    ),
+    "utter_other_language": (
+        "Lo siento, solo puedo responder en inglés. Un profesional, como tu médico o un "
+        "terapeuta, puede ayudarte con tu situación."
+    ),
+}
 GREETING = "utter_greet"
 # Said to a message in another language: only English here, a professional can help, the lines.
 LANGUAGE_RESPONSE = "utter_other_language"
@@ -418,7 +431,7 @@ def compose_turn(
     if topic and topic in load_topics():
         parts.append(load_topics()[topic].source)
     carries_lines = kind == CRISIS
-    if _base_name(response_name) == LANGUAGE_RESPONSE:
+    if response_name == LANGUAGE_RESPONSE:
         # Not read, so not known to be safe: the lines, in the reader's language where we can.
         parts.append(crisis_resources(context.region, clinic_line, language=language))
         carries_lines = True
@@ -448,18 +461,10 @@ def compose_turn(
     return composed
 
 
-def localized(response_name: str, language: str, available: Any) -> str:
-    """The response to send in the message's language: `utter_crisis_es` for a Spanish crisis,
-    where the domain has one; else the response itself."""
-    candidate = f"{response_name}_{language}"
-    return candidate if language != ENGLISH and candidate in available else response_name
-
-
-def _base_name(response_name: str) -> str:
-    for language in (SPANISH,):
-        if response_name.endswith(f"_{language}"):
-            return response_name[: -len(language) - 1]
-    return response_name
+def in_language(response_name: str, response: Dict[str, Any], language: str) -> Dict[str, Any]:
+    """The domain's response in the message's language, where there are words for it."""
+    text = SPANISH_TEXTS.get(response_name) if language == SPANISH else None
+    return {**response, "text": text} if text else response
 
 
 def _unavailable_lead(language: str) -> str:

@@ -25,8 +25,8 @@ from bot.turns import (
     TurnContext,
     compose_check_in,
     compose_turn,
+    in_language,
     kind_of,
-    localized,
     unavailable_turn,
 )
 
@@ -513,11 +513,11 @@ def test_a_spanish_message_gets_spanish_words_and_the_lines_that_answer_in_spani
     domain_responses: Dict[str, Any],
 ) -> None:
     spanish = replace(CONTEXTS["no clinic, US"], language="es")
-    name = localized("utter_other_language", "es", domain_responses)
-    assert name == "utter_other_language_es"
-    turn = compose_turn(name, domain_responses[name][0], spanish)
+    name = "utter_other_language"
+    turn = compose_turn(name, in_language(name, domain_responses[name][0], "es"), spanish)
     text = turn["text"]
     assert "solo puedo responder en inglés" in text and "profesional" in text
+    assert "only answer in English" not in text
     assert "Llama al **988** y marca el **2**, o envía **AYUDA** al **988**" in text
     assert "(tel:988)" in text and "(sms:988)" in text and "llama al **911**" in text
     assert "not medical advice" in text and "no es consejo médico" in text
@@ -528,14 +528,14 @@ def test_a_spanish_message_gets_spanish_words_and_the_lines_that_answer_in_spani
 
 
 def test_a_spanish_crisis_is_a_crisis_turn_in_spanish(domain_responses: Dict[str, Any]) -> None:
-    name = localized("utter_crisis", "es", domain_responses)
+    crisis = in_language("utter_crisis", domain_responses["utter_crisis"][0], "es")
     context = replace(CONTEXTS["no clinic, US"], language="es", crisis_categories=("overdose",))
-    turn = compose_turn(name, domain_responses[name][0], context)
+    turn = compose_turn("utter_crisis", crisis, context)
     text = turn["text"]
     assert text.startswith("**Si alguien ha tomado demasiado") and "(tel:911)" in text
     assert text.index("(tel:911)") < text.index("marca el **2**") < text.index("Solo puedo")
     assert turn["custom"]["kind"] == "crisis" and turn["custom"]["language"] == "es"
-    uk = compose_turn(name, domain_responses[name][0], replace(context, region="GB"))["text"]
+    uk = compose_turn("utter_crisis", crisis, replace(context, region="GB"))["text"]
     assert "Llama al **116 123**" in uk and "Envía **SHOUT** al **85258**" in uk
     assert "En EE. UU.: llama al **988** y marca el **2**" in uk and "Fuera del Reino Unido" in uk
 
@@ -543,13 +543,30 @@ def test_a_spanish_crisis_is_a_crisis_turn_in_spanish(domain_responses: Dict[str
 def test_another_language_gets_the_same_turn_in_english_with_the_regions_lines(
     domain_responses: Dict[str, Any],
 ) -> None:
-    assert localized("utter_other_language", "fr", domain_responses) == "utter_other_language"
+    response = domain_responses["utter_other_language"][0]
+    assert in_language("utter_other_language", response, "fr") == response
     context = replace(CONTEXTS["phone only, GB"], language="fr")
-    turn = compose_turn("utter_other_language", domain_responses["utter_other_language"][0],
-                        context)
+    turn = compose_turn("utter_other_language", response, context)
     assert "only answer in English" in turn["text"] and "(tel:116123)" in turn["text"]
     assert "(sms:85258)" in turn["text"] and "no es consejo" not in turn["text"]
     assert turn["custom"]["language"] == "fr" and turn["custom"]["crisis_resources"] is True
     english = compose_turn("utter_faq/bdnf", {"text": "BDNF."}, CONTEXTS["no clinic, US"])
     assert "language" not in english["custom"]
-    assert localized("utter_crisis", "en", domain_responses) == "utter_crisis"
+
+
+def test_the_generator_answers_a_spanish_crisis_in_spanish(
+    domain_responses: Dict[str, Any],
+) -> None:
+    generator = ClinicNaturalLanguageGenerator(
+        domain=Domain.from_dict({"responses": domain_responses})
+    )
+    message = UserUttered(
+        "quiero morir",
+        intent={"name": "crisis", "confidence": 1.0},
+        parse_data={"intent": {"name": "crisis", "confidence": 1.0}, "language": "es",
+                    "crisis": {"decision": "crisis", "rules": ["suicidal"]}},
+    )
+    tracker = DialogueStateTracker.from_events("es", [message])
+    turn = asyncio.run(generator.generate("utter_crisis", tracker, "rest"))
+    assert turn is not None and "Me alegra mucho" in turn["text"]
+    assert turn["custom"]["language"] == "es" and "marca el **2**" in turn["text"]
