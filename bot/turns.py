@@ -228,12 +228,12 @@ _WORDS = {
         anywhere="Estés donde estés",
         local_number="llama al número de emergencias local",
         body_in_danger=(
-            "**Si alguien ha tomado demasiado de algo, no despierta bien, le cuesta respirar "
-            "o tiene dolor en el pecho, llama ahora al {numbers}.**"
+            "**Si alguien ha tomado demasiado de algo, cuesta despertarlo, tiene dificultad "
+            "para respirar o dolor en el pecho, llama ahora al {numbers}.**"
         ),
         body_in_danger_local=(
-            "**Si alguien ha tomado demasiado de algo, no despierta bien, le cuesta respirar "
-            "o tiene dolor en el pecho, llama ahora al número de emergencias local.**"
+            "**Si alguien ha tomado demasiado de algo, cuesta despertarlo, tiene dificultad "
+            "para respirar o dolor en el pecho, llama ahora al número de emergencias local.**"
         ),
         lead="Si tú u otra persona puede estar en peligro, busca ayuda ahora:",
     ),
