@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
 
@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.nlg import context_for
+from bot.nlu.language import judge as language_verdict
 from bot.rate_limit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.turns import unavailable_turn
@@ -132,12 +133,23 @@ def crisis_rules_match(text: str) -> bool:
     return bool(doc.spans.get("crisis"))
 
 
+def channel_crisis_match(text: str) -> bool:
+    """The channel's crisis rules: the project's English rules, then the Spanish ones."""
+    if crisis_rules_match(text):
+        return True
+    try:
+        return bool(language_verdict(text).crisis_categories)
+    except Exception as error:  # noqa: BLE001 - when unsure, treat it as a crisis
+        logger.error("The Spanish crisis rules could not run: %s", type(error).__name__)
+        return True
+
+
 def limiter_for(settings: Settings) -> RateLimiter:
     return RateLimiter(
         conversation_per_minute=settings.rate_limit_conversation_per_minute,
         client_per_minute=settings.rate_limit_client_per_minute,
         always_allow_first=settings.rate_limit_always_allow_first,
-        is_crisis=crisis_rules_match,
+        is_crisis=channel_crisis_match,
     )
 
 
@@ -196,6 +208,20 @@ def add_shortened_note(collector: CollectingOutputChannel, sender: str, limit: i
     collector.messages.insert(marker_at, note)
 
 
+def unavailable_turn_for(message: UserMessage) -> Dict[str, Any]:
+    """The turn for a message the assistant could not answer: the crisis lines always, and a
+    crisis turn when the channel's own crisis rules (English, then Spanish) match it."""
+    text = message.text or ""
+    context = context_for(message.metadata)
+    try:
+        verdict = language_verdict(text)
+    except Exception as error:  # noqa: BLE001 - the turn must still be sent
+        logger.error("The language check could not run in the channel: %s", type(error).__name__)
+        return unavailable_turn(context, crisis=crisis_rules_match(text))
+    crisis = bool(verdict.crisis_categories) or crisis_rules_match(text)
+    return unavailable_turn(replace(context, language=verdict.language), crisis=crisis)
+
+
 def guarded(on_new_message: MessageHandler) -> MessageHandler:
     """Wraps the agent's handler: errors and timeouts contained, no silent turn."""
 
@@ -212,9 +238,7 @@ def guarded(on_new_message: MessageHandler) -> MessageHandler:
             # The type only: exception texts can quote the visitor's message.
             logger.error("Handling a message failed: %s", type(error).__name__)
         if not any("custom" in sent for sent in turn.messages):
-            await turn.send_response(
-                message.sender_id, unavailable_turn(context_for(message.metadata))
-            )
+            await turn.send_response(message.sender_id, unavailable_turn_for(message))
         rest_collector.messages.extend(turn.messages)
 
     return handle

@@ -7,6 +7,7 @@ server.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -16,6 +17,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_speedups
+from bot.nlu.language import LANGUAGE_KEY
 from bot.nlu.verdict import CrisisVerdict
 from bot.session import latest_page_metadata, resources_shown_earlier
 from bot.settings import effective_contact, load_settings, page_settings_from
@@ -23,9 +25,11 @@ from bot.topics import ANSWER_PREFIX, RETRIEVAL_INTENT
 from bot.turns import (
     BUILT_IN_RESPONSES,
     CHECK_IN_RESPONSE,
+    ENGLISH,
     TurnContext,
     compose_check_in,
     compose_turn,
+    in_language,
 )
 
 rasa_speedups.install()
@@ -56,6 +60,7 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             answer_name = answered_response(tracker)
             answer = await super().generate(answer_name, tracker, output_channel, **kwargs)
             return compose_check_in(answer_name, answer or {}, response, context)
+        response = in_language(utter_action, response, context.language)
         return compose_turn(utter_action, response, context)
 
 
@@ -91,10 +96,20 @@ def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
             resources_shown_earlier(events),
         ),
         crisis_categories=CrisisVerdict.from_parse_data(parse).rules,
+        language=message_language(parse),
         concerns=tuple((parse.get("personal") or {}).get("concerns") or ()),
         medications=_entity_values(parse, "medication"),
         treatments=_entity_values(parse, "treatment"),
     )
+
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def message_language(parse: Dict[str, Any]) -> str:
+    """The language bot.nlu.language found in the message; English when it found none."""
+    language = parse.get(LANGUAGE_KEY)
+    return language if isinstance(language, str) and _LANGUAGE_CODE.match(language) else ENGLISH
 
 
 def context_for(

@@ -29,6 +29,9 @@ MAX_URL_CHARS = 300
 _NAME = re.compile(r"^[\w .,'&/+-]{1,%d}$" % MAX_NAME_CHARS)
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{1,23}[0-9]$")
 _REGION = re.compile(r"^[A-Za-z]{2}$")
+# A line's hours as the clinic words them ("Mon-Fri 9:00-17:00"): no Markdown or HTML.
+MAX_HOURS_CHARS = 60
+_HOURS = re.compile(r"^[\w .,:'&/+-]{1,%d}$" % MAX_HOURS_CHARS)
 _URL_FORBIDDEN = re.compile(r"[\s<>\"'()\[\]{}\\^`|]")
 _HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 # An exact origin that may frame the widget: https anywhere, plain http only on this machine.
@@ -40,35 +43,89 @@ _ORIGIN = re.compile(
 
 @dataclass(frozen=True)
 class HelpLine:
-    """A crisis line: who answers, and the numbers to call or text."""
+    """A crisis line: who answers, how to reach them, and when.
+
+    A line may take calls, texts or both, each on its own number. A text line may ask for a word
+    to start the conversation ("text SHOUT to 85258"); a call line may ask for a key press to
+    reach a service in another language ("call 988 and press 2"). `hours` is shown as given
+    ("24/7"); None shows none, as for a clinic's line whose hours nobody stated.
+    """
 
     name: str
     call: Optional[str] = None
     text: Optional[str] = None
+    text_keyword: Optional[str] = None
+    call_option: Optional[str] = None
+    hours: Optional[str] = None
 
 
 @dataclass(frozen=True)
 class RegionCrisisLines:
-    """What a region's crisis resources are: help lines and the emergency number."""
+    """What a region's crisis resources are: help lines and the emergency numbers."""
 
     region_name: str
     lines: Tuple[HelpLine, ...]
-    emergency: Optional[str]
+    # The first is the one shown where there is room for only one.
+    emergency: Tuple[str, ...]
+    # The region's name in Spanish, for a Spanish turn ("el Reino Unido").
+    region_name_es: str = ""
 
 
-# Public, free, 24/7 national lines. A region not listed gets "your local emergency number".
+# Public, free national lines, each with its hours. A region not listed gets "your local
+# emergency number".
 CRISIS_LINES_BY_REGION: Dict[str, RegionCrisisLines] = {
     "US": RegionCrisisLines(
-        "the US", (HelpLine("988 Suicide & Crisis Lifeline", call="988", text="988"),), "911"
+        "the US",
+        (HelpLine("988 Suicide & Crisis Lifeline", call="988", text="988", hours="24/7"),),
+        ("911",),
+        "EE. UU.",
     ),
     "CA": RegionCrisisLines(
-        "Canada", (HelpLine("9-8-8 Suicide Crisis Helpline", call="988", text="988"),), "911"
+        "Canada",
+        (HelpLine("9-8-8 Suicide Crisis Helpline", call="988", text="988", hours="24/7"),),
+        ("911",),
+        "Canadá",
     ),
-    "GB": RegionCrisisLines("the UK", (HelpLine("Samaritans", call="116 123"),), "999"),
-    "IE": RegionCrisisLines("Ireland", (HelpLine("Samaritans", call="116 123"),), "112"),
-    "AU": RegionCrisisLines("Australia", (HelpLine("Lifeline", call="13 11 14"),), "000"),
+    "GB": RegionCrisisLines(
+        "the UK",
+        (
+            HelpLine("Samaritans", call="116 123", hours="24/7"),
+            HelpLine("Shout", text="85258", text_keyword="SHOUT", hours="24/7"),
+        ),
+        ("999",),
+        "el Reino Unido",
+    ),
+    "IE": RegionCrisisLines(
+        "Ireland",
+        (
+            HelpLine("Samaritans", call="116 123", hours="24/7"),
+            HelpLine("50808", text="50808", hours="24/7"),
+        ),
+        ("112", "999"),
+        "Irlanda",
+    ),
+    "AU": RegionCrisisLines(
+        "Australia", (HelpLine("Lifeline", call="13 11 14", hours="24/7"),), ("000",), "Australia"
+    ),
     "NZ": RegionCrisisLines(
-        "New Zealand", (HelpLine("Need to talk? 1737", call="1737", text="1737"),), "111"
+        "New Zealand",
+        (HelpLine("Need to talk? 1737", call="1737", text="1737", hours="24/7"),),
+        ("111",),
+        "Nueva Zelanda",
+    ),
+}
+
+# The lines that answer in Spanish, by region; a Spanish turn lists them before the region's own.
+SPANISH_LINES_BY_REGION: Dict[str, Tuple[HelpLine, ...]] = {
+    "US": (
+        HelpLine(
+            "988 Lifeline en español",
+            call="988",
+            call_option="2",
+            text="988",
+            text_keyword="AYUDA",
+            hours="24/7",
+        ),
     ),
 }
 
@@ -143,6 +200,15 @@ def clean_https_url(value: Any) -> Tuple[Optional[str], str]:
     parts = urlsplit(value)
     if not parts.hostname or parts.username or parts.password:
         return None, "must name a host and carry no credentials"
+    return value, ""
+
+
+def clean_hours(value: Any) -> Tuple[Optional[str], str]:
+    if not isinstance(value, str) or not value.strip():
+        return None, "not a non-empty string"
+    value = " ".join(value.split())
+    if not _HOURS.match(value):
+        return None, f"must be at most {MAX_HOURS_CHARS} letters, digits, spaces or .,:'&/+-"
     return value, ""
 
 
@@ -228,10 +294,24 @@ def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settin
         pick("CRISIS_LINE_PHONE", crisis.get("line_phone")),
         clean_phone,
     )
+    line_text = _accept(
+        source, "crisis.line_text", pick("CRISIS_LINE_TEXT", crisis.get("line_text")), clean_phone
+    )
+    line_hours = _accept(
+        source,
+        "crisis.line_hours",
+        pick("CRISIS_LINE_HOURS", crisis.get("line_hours")),
+        clean_hours,
+    )
+    clinic_line = (
+        HelpLine(line_name, call=line_phone, text=line_text, hours=line_hours)
+        if line_name and (line_phone or line_text)
+        else None
+    )
     return Settings(
         contact=contact,
         crisis_region=region or "US",
-        crisis_line=HelpLine(line_name, call=line_phone) if line_name and line_phone else None,
+        crisis_line=clinic_line,
         retention_minutes=_positive_int(
             pick("RETENTION_MINUTES", privacy.get("retention_minutes")), 60
         ),
@@ -379,3 +459,8 @@ def effective_contact(settings: Settings, page: PageSettings) -> ClinicContact:
 
 def crisis_lines_for(region: str) -> Optional[RegionCrisisLines]:
     return CRISIS_LINES_BY_REGION.get(region.upper())
+
+
+def spanish_lines_for(region: str) -> Tuple[HelpLine, ...]:
+    """The region's lines that answer in Spanish; none for most regions."""
+    return SPANISH_LINES_BY_REGION.get(region.upper(), ())

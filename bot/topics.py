@@ -29,13 +29,24 @@ class Topic:
 
     id: str
     title: str
-    section: str
+    # The article's sections the answer draws on, by what each is about, the main one first.
+    sections: Tuple[str, ...]
     related: Tuple[str, ...]
     deeper: str
 
     @property
     def response(self) -> str:
         return ANSWER_PREFIX + self.id
+
+    @property
+    def source(self) -> str:
+        """The answer's source line: the article and every section it draws on, unquoted (the
+        article's headings were lost from the text we have)."""
+        main, *also = self.sections
+        if not also:
+            return f"_Source: the article, {main}._"
+        others = ", ".join(also[:-1]) + (" and " if len(also) > 1 else "") + also[-1]
+        return f"_Source: the article, {main}; also {others}._"
 
     @property
     def payload(self) -> str:
@@ -46,12 +57,13 @@ class Topic:
 @lru_cache(maxsize=1)
 def load_topics() -> Dict[str, Topic]:
     """All topics by ID, in catalogue order."""
-    raw = yaml.safe_load(TOPICS_PATH.read_text(encoding="utf-8"))["topics"]
+    catalogue = yaml.safe_load(TOPICS_PATH.read_text(encoding="utf-8"))
+    sections, raw = catalogue["sections"], catalogue["topics"]
     return {
         topic_id: Topic(
             id=topic_id,
             title=entry["title"],
-            section=entry["section"],
+            sections=tuple(sections[section] for section in entry["sections"]),
             related=tuple(entry["related"]),
             deeper=entry["deeper"],
         )

@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from bot.settings import ClinicContact, HelpLine, Settings, crisis_lines_for
+from bot.settings import (
+    CRISIS_LINES_BY_REGION,
+    ClinicContact,
+    HelpLine,
+    Settings,
+    crisis_lines_for,
+    spanish_lines_for,
+)
 from bot.topics import MENU, buttons_for, load_topics, topic_of_response
 
 NOTICE = "This is general information, not medical advice."
@@ -34,6 +41,8 @@ CHECK_IN_RESPONSE = "utter_check_in"
 # Every response in the domain that is not an `utter_faq/<topic>` answer, with its turn kind.
 KIND_BY_RESPONSE: Dict[str, str] = {
     "utter_crisis": CRISIS,
+    # Off the subject as far as this assistant can go: it answers only in English.
+    "utter_other_language": OUT_OF_SCOPE,
     CHECK_IN_RESPONSE: CHECK_IN,
     "utter_check_in_declined": SMALLTALK,
     "utter_advice": ADVICE,
@@ -70,6 +79,34 @@ BUILT_IN_RESPONSES: Dict[str, str] = {
 UNAVAILABLE_TEXT = (
     "Sorry, I couldn't do that just now. Please try again in a moment, or pick a topic below."
 )
+UNAVAILABLE_CRISIS_TEXT = (
+    "I'm sorry, I couldn't answer just now. Please don't wait for me: the people at these "
+    "numbers can help, right now, day or night."
+)
+UNAVAILABLE_TEXT_ES = "Lo siento, no pude responder ahora mismo. Inténtalo de nuevo en un momento."
+UNAVAILABLE_CRISIS_TEXT_ES = (
+    "Lo siento, no pude responder ahora mismo. No esperes: las personas de estos números pueden "
+    "ayudarte ahora mismo, de día o de noche."
+)
+NOTICE_ES = "Esto es información general, no es consejo médico."
+# What a Spanish message is told, in Spanish: the turns it can get (the assistant answers only in
+# English), and the crisis lines in Spanish with them.
+SPANISH_TEXTS: Dict[str, str] = {
+    "utter_crisis": (
+        "Me alegra mucho que me lo hayas contado, y siento que estés pasando por esto. Soy un "
+        "asistente automático y no puedo ayudarte en una emergencia, pero las personas de estos "
+        "números sí pueden, ahora mismo, de día o de noche. Si puedes, quédate con alguien de "
+        "confianza o en un lugar seguro mientras pides ayuda. Solo puedo responder en inglés; un "
+        "profesional puede ayudarte."
+    ),
+    "utter_other_language": (
+        "Lo siento, solo puedo responder en inglés. Un profesional, como tu médico o un "
+        "terapeuta, puede ayudarte con tu situación."
+    ),
+}
+GREETING = "utter_greet"
+# Said to a message in another language: only English here, a professional can help, the lines.
+LANGUAGE_RESPONSE = "utter_other_language"
 RELATED_BUTTONS = 3
 
 
@@ -89,6 +126,8 @@ class TurnContext:
     # Medications and treatments the message names, by canonical name ("sertraline").
     medications: Sequence[str] = field(default_factory=tuple)
     treatments: Sequence[str] = field(default_factory=tuple)
+    # The message's language (ISO 639-1) when it is not English (bot.nlu.language).
+    language: str = "en"
     # What the message said about the writer's own situation (bot.nlu.personal_router),
     # most specific first: medication_practical, treatment_for_me, diagnosis, feelings, ...
     concerns: Sequence[str] = field(default_factory=tuple)
@@ -117,73 +156,245 @@ def referral_text(contact: ClinicContact) -> str:
 
 # Where a crisis line is not the first call: someone's body is in danger right now.
 EMERGENCY_FIRST = {"overdose", "medical_emergency"}
+ENGLISH = "en"
+SPANISH = "es"
 
 
-def emergency_first(region: str) -> str:
-    """The line that comes before the crisis lines when a body is in danger right now."""
-    regional = crisis_lines_for(region)
-    if regional and regional.emergency:
-        number = regional.emergency
-        call = f"call **{number}** now ([call {number}](tel:{number}))"
-    else:
-        call = "call your local emergency number now"
-    return (
-        "**If someone has taken too much of something, is hard to wake, has trouble breathing "
-        f"or has chest pain, {call}.**"
+@dataclass(frozen=True)
+class _Words:
+    """The words a list of crisis lines is written with, in one language."""
+
+    call: str  # "call **988**"
+    press: str  # " and press **2**"
+    text: str  # "text **988**"
+    text_word: str  # "text **SHOUT** to **85258**"
+    call_or_text: str  # "call or text **988**"
+    either: str  # "{call}, or {text}"
+    call_link: str  # "call 988"
+    text_link: str
+    text_word_link: str
+    emergency: str  # "In an emergency, call {numbers}"
+    numbers_or: str  # " or "
+    in_us: str
+    outside: str
+    anywhere: str
+    local_number: str
+    body_in_danger: str
+    body_in_danger_local: str
+    lead: str
+
+
+_WORDS = {
+    ENGLISH: _Words(
+        call="call **{n}**",
+        press=" and press **{o}**",
+        text="text **{n}**",
+        text_word="text **{w}** to **{n}**",
+        call_or_text="call or text **{n}**",
+        either="{call}, or {text}",
+        call_link="call {n}",
+        text_link="text {n}",
+        text_word_link="text {w} to {n}",
+        emergency="In an emergency, call {numbers}",
+        numbers_or=" or ",
+        in_us="In the US: {reach}, or call **911** in an emergency",
+        outside="Outside {region}",
+        anywhere="Wherever you are",
+        local_number="call your local emergency number",
+        body_in_danger=(
+            "**If someone has taken too much of something, is hard to wake, has trouble "
+            "breathing or has chest pain, call {numbers} now.**"
+        ),
+        body_in_danger_local=(
+            "**If someone has taken too much of something, is hard to wake, has trouble "
+            "breathing or has chest pain, call your local emergency number now.**"
+        ),
+        lead="If you or someone else may be in danger, please reach out now:",
+    ),
+    SPANISH: _Words(
+        call="llama al **{n}**",
+        press=" y marca el **{o}**",
+        text="envía un mensaje al **{n}**",
+        text_word="envía **{w}** al **{n}**",
+        call_or_text="llama o envía un mensaje al **{n}**",
+        either="{call}, o {text}",
+        call_link="llamar al {n}",
+        text_link="mensaje al {n}",
+        text_word_link="enviar {w} al {n}",
+        emergency="En una emergencia, llama al {numbers}",
+        numbers_or=" o al ",
+        in_us="En EE. UU.: {reach}; en una emergencia, llama al **911**",
+        outside="Fuera de {region}",
+        anywhere="Estés donde estés",
+        local_number="llama al número de emergencias local",
+        body_in_danger=(
+            "**Si alguien ha tomado demasiado de algo, cuesta despertarlo, tiene dificultad "
+            "para respirar o dolor en el pecho, llama ahora al {numbers}.**"
+        ),
+        body_in_danger_local=(
+            "**Si alguien ha tomado demasiado de algo, cuesta despertarlo, tiene dificultad "
+            "para respirar o dolor en el pecho, llama ahora al número de emergencias local.**"
+        ),
+        lead="Si tú u otra persona puede estar en peligro, busca ayuda ahora:",
+    ),
+}
+# The US line in Spanish, for a Spanish turn outside the US.
+_US_SPANISH = HelpLine("988", call="988", call_option="2", text="988", text_keyword="AYUDA")
+
+
+def _words(language: str) -> _Words:
+    return _WORDS.get(language, _WORDS[ENGLISH])
+
+
+def _reach(line: HelpLine, words: _Words) -> str:
+    """How to reach a line, each way with its own verb: "call **116 123**", "text **SHOUT** to
+    **85258**", "call or text **988**"."""
+    plain_both = line.call == line.text and not line.text_keyword and not line.call_option
+    if line.call and plain_both:
+        return words.call_or_text.format(n=line.call)
+    call = text = ""
+    if line.call:
+        call = words.call.format(n=line.call)
+        if line.call_option:
+            call += words.press.format(o=line.call_option)
+    if line.text:
+        template = words.text_word if line.text_keyword else words.text
+        text = template.format(n=line.text, w=line.text_keyword)
+    return words.either.format(call=call, text=text) if call and text else call or text
+
+
+def _links(line: HelpLine, words: _Words) -> List[str]:
+    links = []
+    if line.call:
+        links.append(f"[{words.call_link.format(n=line.call)}](tel:{_dialable(line.call)})")
+    if line.text:
+        label = (words.text_word_link if line.text_keyword else words.text_link).format(
+            n=line.text, w=line.text_keyword
+        )
+        links.append(f"[{label}](sms:{_dialable(line.text)})")
+    return links
+
+
+def _help_line(line: HelpLine, words: _Words) -> str:
+    """One line of the crisis card: how to reach it, who answers and when, then its links."""
+    reach = _reach(line, words)
+    about = line.name + (f", {line.hours}" if line.hours else "")
+    return f"{reach[:1].upper()}{reach[1:]} ({about}): {' · '.join(_links(line, words))}"
+
+
+def _emergency_numbers(numbers: Sequence[str], words: _Words) -> str:
+    return words.numbers_or.join(f"**{number}**" for number in numbers)
+
+
+def _emergency_links(numbers: Sequence[str], words: _Words) -> str:
+    return " · ".join(
+        f"[{words.call_link.format(n=number)}](tel:{_dialable(number)})" for number in numbers
     )
 
 
-CRISIS_LEAD = "If you or someone else may be in danger, please reach out now:"
+def emergency_first(region: str, language: str = ENGLISH) -> str:
+    """The line that comes before the crisis lines when a body is in danger right now. The
+    number sits inside the one bold sentence (bold inside bold would undo it), links after."""
+    words = _words(language)
+    regional = crisis_lines_for(region)
+    if not (regional and regional.emergency):
+        return words.body_in_danger_local
+    numbers = words.numbers_or.join(regional.emergency)
+    return (
+        f"{words.body_in_danger.format(numbers=numbers)} "
+        f"{_emergency_links(regional.emergency, words)}"
+    )
+
+
+CRISIS_LEAD = _WORDS[ENGLISH].lead
 CHECK_IN_LEAD = "If you are thinking of hurting yourself, or you may be in danger, reach out now:"
 
 
+def _lines_in(region: str, clinic_line: Optional[HelpLine], language: str) -> List[HelpLine]:
+    """The lines a turn lists, in order: the clinic's, those that answer in the turn's language,
+    then the region's others."""
+    regional = crisis_lines_for(region)
+    own = list(regional.lines if regional else [])
+    in_language = list(spanish_lines_for(region)) if language == SPANISH else []
+    taken = {number for line in in_language for number in (line.call, line.text) if number}
+    others = [line for line in own if not ({line.call, line.text} - {None}) <= taken]
+    return ([clinic_line] if clinic_line else []) + in_language + others
+
+
 def crisis_resources(
-    region: str, clinic_line: Optional[HelpLine], lead: str = CRISIS_LEAD
+    region: str,
+    clinic_line: Optional[HelpLine],
+    lead: Optional[str] = None,
+    language: str = ENGLISH,
 ) -> str:
     """Crisis lines for the region, with tap-to-call and tap-to-text links, most urgent first."""
-    lines: List[str] = []
+    words = _words(language)
     regional = crisis_lines_for(region)
-    for line in ([clinic_line] if clinic_line else []) + list(regional.lines if regional else []):
-        lines.append(f"- {_help_line(line)}")
+    items = [f"- {_help_line(line, words)}" for line in _lines_in(region, clinic_line, language)]
     if regional and regional.emergency:
-        number = regional.emergency
-        lines.append(f"- In an emergency, call **{number}** ([call {number}](tel:{number}))")
-    if region != "US":
-        lines.append("- In the US: call or text **988**, or call **911** in an emergency")
-    lines.append(
-        f"- {'Outside ' + regional.region_name if regional else 'Wherever you are'}: "
-        "call your local emergency number"
-    )
-    return f"**{lead}**\n" + "\n".join(lines)
+        numbers = _emergency_numbers(regional.emergency, words)
+        links = _emergency_links(regional.emergency, words)
+        items.append(f"- {words.emergency.format(numbers=numbers)}: {links}")
+    if region.upper() != "US":
+        us_line = _US_SPANISH if language == SPANISH else CRISIS_LINES_BY_REGION["US"].lines[0]
+        items.append(f"- {words.in_us.format(reach=_reach(us_line, words))}")
+    if regional:
+        # Spanish contracts "de el" to "del" ("Fuera del Reino Unido").
+        where = words.outside.format(region=_region_name(regional, language))
+        where = where.replace("de el ", "del ")
+    else:
+        where = words.anywhere
+    items.append(f"- {where}: {words.local_number}")
+    return f"**{lead or words.lead}**\n" + "\n".join(items)
+
+
+def _region_name(regional: Any, language: str) -> str:
+    if language == SPANISH and regional.region_name_es:
+        return str(regional.region_name_es)
+    return str(regional.region_name)
+
+
+REMINDER_LEAD = "If you are still in danger:"
+REMINDER_LEAD_ES = "Si sigues en peligro:"
+# The unavailable turn's short form of the lines, when nothing suggests danger.
+UNAVAILABLE_LINES_LEAD = "If you or someone else may be in danger:"
+UNAVAILABLE_LINES_LEAD_ES = "Si tú u otra persona puede estar en peligro:"
 
 
 def crisis_reminder(
-    region: str, clinic_line: Optional[HelpLine], lead: str = "If you are still in danger:"
+    region: str,
+    clinic_line: Optional[HelpLine],
+    lead: Optional[str] = None,
+    language: str = ENGLISH,
 ) -> str:
-    """One line that keeps the crisis resources within reach on every turn after a crisis."""
+    """One paragraph that keeps the crisis resources within reach on every turn after a crisis:
+    every line of the region and its emergency number, with the clinic's line added."""
+    words = _words(language)
     regional = crisis_lines_for(region)
-    lines = ([clinic_line] if clinic_line else []) + list(regional.lines if regional else [])
-    first = _help_line(lines[0]) if lines else ""
-    ways = [first[:1].lower() + first[1:]] if first else []
+    lines = _lines_in(region, None, language) + ([clinic_line] if clinic_line else [])
+    ways = [
+        f"{_reach(line, words)} ({line.name}: {' · '.join(_links(line, words))})" for line in lines
+    ]
     if regional and regional.emergency:
-        ways.append(f"call **{regional.emergency}** ([call](tel:{regional.emergency}))")
+        numbers = regional.emergency
+        emergency = words.emergency.format(numbers=_emergency_numbers(numbers, words))
+        links = _emergency_links(numbers, words)
+        ways.append(f"{emergency[:1].lower()}{emergency[1:]} ({links})")
     else:
-        ways.append("call your local emergency number")
-    return f"**{lead}** {'; in an emergency, '.join(ways)}."
+        ways.append(words.local_number)
+    default_lead = REMINDER_LEAD_ES if language == SPANISH else REMINDER_LEAD
+    return f"**{lead or default_lead}** {'; '.join(ways)}."
 
 
-def _help_line(line: HelpLine) -> str:
-    actions = []
-    if line.call and line.text == line.call:
-        actions.append(f"call or text **{line.call}**")
-    elif line.call:
-        actions.append(f"call **{line.call}**")
-    links = []
-    if line.call:
-        links.append(f"[call {line.call}](tel:{_dialable(line.call)})")
-    if line.text:
-        links.append(f"[text {line.text}](sms:{_dialable(line.text)})")
-    return f"{' and '.join(actions).capitalize()} ({line.name}, 24/7): {' · '.join(links)}"
+def danger_line(region: str) -> str:
+    """The greeting's one sentence on what to do in danger: the region's own lines."""
+    regional = crisis_lines_for(region)
+    if not regional:
+        return "If you're in danger, call your local emergency number."
+    words = _words(ENGLISH)
+    reach = " or ".join(f"{_reach(line, words)} ({line.name})" for line in regional.lines)
+    numbers = _emergency_numbers(regional.emergency, words)
+    return f"If you're in danger, {reach}; in an emergency, call {numbers}."
 
 
 def _dialable(phone: str) -> str:
@@ -191,27 +402,46 @@ def _dialable(phone: str) -> str:
 
 
 def compose_turn(
-    response_name: str, response: Dict[str, Any], context: TurnContext
+    response_name: str,
+    response: Dict[str, Any],
+    context: TurnContext,
+    lines_always: bool = False,
 ) -> Dict[str, Any]:
-    """Returns the response as the user sees it: crisis lines, text, referral, notice, marker."""
+    """Returns the response as the user sees it: crisis lines, text, referral, notice, marker.
+
+    `lines_always` adds the crisis lines in short to a turn that would not carry them (the
+    unavailable turn: nobody has read the message)."""
     kind = kind_of(response_name)
     topic = topic_of_response(response_name)
+    language = context.language
     text = (response.get("text") or "").strip()
+    clinic_line = context.settings.crisis_line
     parts: List[str] = []
     if kind == CRISIS:
         if EMERGENCY_FIRST.intersection(context.crisis_categories):
-            parts.append(emergency_first(context.region))
-        parts.append(crisis_resources(context.region, context.settings.crisis_line))
+            parts.append(emergency_first(context.region, language))
+        parts.append(crisis_resources(context.region, clinic_line, language=language))
     if kind == ADVICE:
         parts.append(acknowledgement(context))
     parts.append(text)
+    if response_name == GREETING:
+        parts.append(danger_line(context.region))
     if kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
     if topic and topic in load_topics():
-        parts.append(f"_Source: the clinic article, section “{load_topics()[topic].section}”._")
-    if context.crisis_earlier and kind != CRISIS:
-        parts.append(crisis_reminder(context.region, context.settings.crisis_line))
+        parts.append(load_topics()[topic].source)
+    carries_lines = kind == CRISIS
+    if response_name == LANGUAGE_RESPONSE:
+        # Not read, so not known to be safe: the lines, in the reader's language where we can.
+        parts.append(crisis_resources(context.region, clinic_line, language=language))
+        carries_lines = True
+    elif kind != CRISIS and (context.crisis_earlier or lines_always):
+        lead = None if context.crisis_earlier else _unavailable_lead(language)
+        parts.append(crisis_reminder(context.region, clinic_line, lead, language))
+        carries_lines = True
     footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
+    if language == SPANISH:
+        footer.append(f"_{NOTICE_ES}_")
     footer.append(f"_{NOTICE}_")
     parts.append(" ".join(footer))
 
@@ -223,10 +453,22 @@ def compose_turn(
     marker: Dict[str, Any] = {"kind": kind, "notice": NOTICE}
     if topic:
         marker["topic"] = topic
-    if kind == CRISIS or context.crisis_earlier:
+    if carries_lines:
         marker["crisis_resources"] = True
+    if language != ENGLISH:
+        marker["language"] = language
     composed["custom"] = marker
     return composed
+
+
+def in_language(response_name: str, response: Dict[str, Any], language: str) -> Dict[str, Any]:
+    """The domain's response in the message's language, where there are words for it."""
+    text = SPANISH_TEXTS.get(response_name) if language == SPANISH else None
+    return {**response, "text": text} if text else response
+
+
+def _unavailable_lead(language: str) -> str:
+    return UNAVAILABLE_LINES_LEAD_ES if language == SPANISH else UNAVAILABLE_LINES_LEAD
 
 
 def compose_check_in(
@@ -247,7 +489,7 @@ def compose_check_in(
     if answer_kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
     if topic and topic in load_topics():
-        parts.append(f"_Source: the clinic article, section “{load_topics()[topic].section}”._")
+        parts.append(load_topics()[topic].source)
     parts.append(crisis_resources(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
     parts.append((question.get("text") or "").strip())
     footer = [referral_text(context.contact)] if answer_kind in REFERRAL_KINDS else []
@@ -331,8 +573,17 @@ def _buttons(
     return []
 
 
-def unavailable_turn(context: TurnContext) -> Dict[str, Any]:
-    """The turn sent when the assistant produced nothing, e.g. the action server is down."""
-    return compose_turn("utter_fallback", {"text": UNAVAILABLE_TEXT}, context) | {
-        "custom": {"kind": FALLBACK, "notice": NOTICE, "reason": "unavailable"}
-    }
+def unavailable_turn(context: TurnContext, crisis: bool = False) -> Dict[str, Any]:
+    """The turn sent when the assistant produced nothing (the action server or Redis is down).
+
+    Nobody has read the message, so it always carries the region's crisis lines; when the
+    channel's crisis rules match the message, it is a crisis turn."""
+    spanish = context.language == SPANISH
+    if crisis:
+        text = UNAVAILABLE_CRISIS_TEXT_ES if spanish else UNAVAILABLE_CRISIS_TEXT
+        turn = compose_turn("utter_crisis", {"text": text}, context)
+    else:
+        text = UNAVAILABLE_TEXT_ES if spanish else UNAVAILABLE_TEXT
+        turn = compose_turn("utter_fallback", {"text": text}, context, lines_always=True)
+    turn["custom"]["reason"] = "unavailable"
+    return turn

@@ -170,3 +170,51 @@ def test_after_a_crisis_later_turns_offer_the_resources_again(
         marker = assert_safe_turn(reply)
         assert marker.get("crisis_resources") is True
         assert "(tel:988)" in text_of(reply)
+
+
+@pytest.mark.parametrize("message", ["ok", "yes", "no", "hi", "bdnf?", "thanks!", "hola"])
+def test_short_messages_are_never_taken_for_another_language(
+    assistant: Assistant, new_sender: Callable[[], str], message: str
+) -> None:
+    marker = assert_safe_turn(assistant.send(new_sender(), message))
+    assert "language" not in marker, (message, marker)
+
+
+def test_a_spanish_question_is_answered_in_spanish_with_the_lines(
+    assistant: Assistant, new_sender: Callable[[], str]
+) -> None:
+    reply = assistant.send(new_sender(), "¿Qué es la ketamina y cómo funciona?")
+    marker = assert_safe_turn(reply)
+    assert marker["kind"] == "out_of_scope" and marker["language"] == "es"
+    assert marker["crisis_resources"] is True
+    text = text_of(reply)
+    assert "solo puedo responder en inglés" in text and "profesional" in text
+    assert "Llama al **988** y marca el **2**, o envía **AYUDA** al **988**" in text
+    assert "(tel:911)" in text
+
+
+def test_a_spanish_crisis_is_a_crisis_turn_in_spanish(
+    assistant: Assistant, new_sender: Callable[[], str]
+) -> None:
+    reply = assistant.send(new_sender(), "quiero morir, ya no aguanto más")
+    marker = assert_safe_turn(reply)
+    assert marker["kind"] == "crisis" and marker["language"] == "es"
+    text = text_of(reply)
+    assert text.startswith("**Si tú u otra persona puede estar en peligro")
+    assert "marca el **2**" in text and "(sms:988)" in text and "(tel:911)" in text
+    overdose = text_of(assistant.send(new_sender(), "tomé muchas pastillas, ayuda"))
+    assert overdose.startswith("**Si alguien ha tomado demasiado")
+
+
+def test_another_language_gets_the_turn_in_english_with_the_regions_lines(
+    assistant: Assistant, new_sender: Callable[[], str]
+) -> None:
+    reply = assistant.send(
+        new_sender(), "Bonjour, est-ce que la kétamine aide contre la dépression ?",
+        metadata={"region": "GB"},
+    )
+    marker = assert_safe_turn(reply)
+    assert marker["kind"] == "out_of_scope" and marker["language"] == "fr"
+    text = text_of(reply)
+    assert "only answer in English" in text
+    assert "(tel:116123)" in text and "(sms:85258)" in text and "(tel:999)" in text

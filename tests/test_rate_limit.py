@@ -83,6 +83,18 @@ def test_the_channel_runs_the_projects_crisis_rules() -> None:
     assert not crisis_rules_match("what is bdnf?")
 
 
+def test_a_limit_never_hides_the_lines_from_a_spanish_crisis() -> None:
+    from bot.channels import channel_crisis_match, limiter_for
+
+    assert channel_crisis_match("quiero morir, ya no aguanto más")
+    assert not channel_crisis_match("¿qué es la ketamina y cómo funciona?")
+    limits = limiter_for(settings_from({}, {"RATE_LIMIT_CONVERSATION_PER_MINUTE": "1",
+                                            "RATE_LIMIT_ALWAYS_ALLOW_FIRST": "0"}))
+    assert limits.check("es", "ip", "hola").allowed
+    assert not limits.check("es", "ip", "¿qué es la ketamina?").allowed
+    assert limits.check("es", "ip", "me quiero matar").allowed
+
+
 @pytest.mark.parametrize(
     "environ, expected",
     [

@@ -130,3 +130,29 @@ def test_page_values_win_field_by_field() -> None:
     assert effective_contact(settings, page) == ClinicContact(
         "Bright Path Clinic", "+1 555 010 0199", "https://bright.example/book"
     )
+
+
+def test_a_clinic_line_carries_its_own_hours_or_none() -> None:
+    crisis = {"line_name": "Our nurse line", "line_phone": "020 7946 0000"}
+    without = settings_from({"crisis": crisis}, {}).crisis_line
+    assert without is not None and without.hours is None
+    stated = settings_from(
+        {"crisis": {**crisis, "line_hours": "Mon-Fri 9:00-17:00"}}, {}
+    ).crisis_line
+    assert stated is not None and stated.hours == "Mon-Fri 9:00-17:00"
+    texted = settings_from(
+        {"crisis": {"line_name": "Our text line"}}, {"CRISIS_LINE_TEXT": "07700 900123"}
+    ).crisis_line
+    assert texted is not None and texted.text == "07700 900123" and texted.call is None
+
+
+@pytest.mark.parametrize("hours", ["**24/7**", "<b>9-5</b>", "[x](https://evil.example)", "x" * 61])
+def test_clinic_line_hours_that_markdown_or_html_would_read_are_dropped(
+    hours: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        line = settings_from(
+            {"crisis": {"line_name": "Nurse", "line_phone": "555 0100", "line_hours": hours}}, {}
+        ).crisis_line
+    assert line is not None and line.hours is None
+    assert "crisis.line_hours" in caplog.text and hours not in caplog.text

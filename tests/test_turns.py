@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -12,7 +13,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.nlg import ClinicNaturalLanguageGenerator, context_for
-from bot.settings import ClinicContact, Settings
+from bot.settings import CRISIS_LINES_BY_REGION, ClinicContact, HelpLine, Settings
 from bot.topics import MENU, load_topics
 from bot.turns import (
     BUILT_IN_RESPONSES,
@@ -24,6 +25,7 @@ from bot.turns import (
     TurnContext,
     compose_check_in,
     compose_turn,
+    in_language,
     kind_of,
     unavailable_turn,
 )
@@ -96,7 +98,7 @@ def test_answers_name_their_source_and_offer_two_to_four_related_topics(
         if turn["custom"]["kind"] != "answer":
             continue
         topic = turn["custom"]["topic"]
-        assert f"section “{topics[topic].section}”" in turn["text"]
+        assert topics[topic].source in turn["text"]
         payloads = [button["payload"] for button in turn["buttons"]]
         assert 2 <= len(payloads) <= 4
         assert f"/faq/{topic}" not in payloads
@@ -362,3 +364,209 @@ def test_advice_names_the_medication_or_treatment_the_person_wrote(
     assert "Whether ketamine is right for you" in on_ketamine["text"]
     plain = compose_turn("utter_advice", advice, base)["text"]
     assert "prescriber or pharmacist" not in plain and "right for you is for" not in plain
+
+
+# --- crisis lines: every line of the region, each way in with its own verb, hours from data -----
+
+BOLD = re.compile(r"\*\*(.+?)\*\*")
+LINK = re.compile(r"\[([^\]]+)\]\(((?:tel|sms):[+0-9]+)\)")
+
+
+def crisis_text(region: str, settings: Optional[Settings] = None, **context: Any) -> str:
+    turn_context = TurnContext(settings or Settings(), ClinicContact(), region, **context)
+    return compose_turn("utter_crisis", {"text": "We care."}, turn_context)["text"]
+
+
+@pytest.mark.parametrize("region", sorted(CRISIS_LINES_BY_REGION))
+def test_every_line_of_the_region_is_listed_with_its_own_verb_link_and_hours(region: str) -> None:
+    text = crisis_text(region)
+    items = [line for line in text.splitlines() if line.startswith("- ")]
+    regional = CRISIS_LINES_BY_REGION[region]
+    for line in regional.lines:
+        item = next(item for item in items if f"({line.name}, {line.hours})" in item)
+        links = LINK.findall(item)
+        if line.call:
+            assert item.startswith(f"- Call {'or text ' if line.text == line.call else ''}**")
+            assert ("call " + line.call, f"tel:{line.call.replace(' ', '')}") in links
+        if line.text and line.text_keyword:
+            assert f"ext **{line.text_keyword}** to **{line.text}**" in item
+            label = f"text {line.text_keyword} to {line.text}"
+            assert (label, f"sms:{line.text}") in links
+        elif line.text:
+            assert f"text **{line.text}**" in item.lower()
+            assert ("text " + line.text, f"sms:{line.text}") in links
+    for number in regional.emergency:
+        assert f"**{number}**" in text and f"(tel:{number})" in text
+
+
+def test_the_uk_and_ireland_have_their_text_lines() -> None:
+    uk = crisis_text("GB")
+    assert "- Text **SHOUT** to **85258** (Shout, 24/7): [text SHOUT to 85258](sms:85258)" in uk
+    assert "(tel:116123)" in uk and "(tel:999)" in uk
+    ireland = crisis_text("IE")
+    assert "- Text **50808** (50808, 24/7): [text 50808](sms:50808)" in ireland
+    assert "call **112** or **999**" in ireland and "(tel:112)" in ireland
+    assert "(tel:999)" in ireland and "(tel:116123)" in ireland
+
+
+def test_hours_come_from_each_lines_data_and_a_clinic_sets_its_own_or_none() -> None:
+    unknown = Settings(crisis_line=HelpLine("Our on-call nurse", call="555 0100"))
+    text = crisis_text("US", unknown)
+    assert "(Our on-call nurse): [call 555 0100](tel:5550100)" in text
+    assert "(988 Suicide & Crisis Lifeline, 24/7)" in text
+    hours = "Mon-Fri 9:00-17:00"
+    stated = Settings(crisis_line=HelpLine("Our nurse", call="555 0100", hours=hours))
+    assert "(Our nurse, Mon-Fri 9:00-17:00)" in crisis_text("US", stated)
+    assert text.count("24/7") == sum(1 for _ in CRISIS_LINES_BY_REGION["US"].lines)
+
+
+def test_a_text_only_clinic_line_is_offered_as_a_text() -> None:
+    line = HelpLine("Clinic text line", text="555 0123")
+    text = crisis_text("US", Settings(crisis_line=line))
+    assert "- Text **555 0123** (Clinic text line): [text 555 0123](sms:5550123)" in text
+
+
+def shown_bold(text: str) -> List[str]:
+    """What a reader sees in bold: bold spans, without the links inside them."""
+    return [LINK.sub("", span) for span in BOLD.findall(text)]
+
+
+@pytest.mark.parametrize("region, numbers", [("US", ["911"]), ("GB", ["999"]),
+                                             ("AU", ["000"]), ("IE", ["112", "999"])])
+@pytest.mark.parametrize("category", ["overdose", "medical_emergency"])
+def test_the_emergency_number_stays_bold_inside_the_body_in_danger_line(
+    region: str, numbers: List[str], category: str
+) -> None:
+    text = crisis_text(region, crisis_categories=(category,))
+    first = text.split("\n\n")[0]
+    assert first.startswith("**If someone has taken too much")
+    for number in numbers:
+        assert any(number in span for span in shown_bold(first)), (number, first)
+        assert f"(tel:{number})" in first
+    # Bold never opens inside bold: every marker pairs up in reading order.
+    assert first.count("**") % 2 == 0 and "** **" not in first
+
+
+def test_after_a_crisis_the_reminder_keeps_the_regions_lines_and_adds_the_clinics() -> None:
+    clinic = Settings(crisis_line=HelpLine("Our on-call nurse", call="555 0100"))
+    for region, needed in (
+        ("US", ["(tel:988)", "(sms:988)", "(tel:911)"]),
+        ("GB", ["(tel:116123)", "(sms:85258)", "(tel:999)"]),
+        ("IE", ["(tel:116123)", "(sms:50808)", "(tel:112)", "(tel:999)"]),
+        ("ZZ", ["local emergency number"]),
+    ):
+        for settings in (Settings(), clinic):
+            context = TurnContext(settings, ClinicContact(), region, crisis_earlier=True)
+            text = compose_turn("utter_faq/bdnf", {"text": "BDNF is a protein."}, context)["text"]
+            reminder = next(part for part in text.split("\n\n") if "still in danger" in part)
+            for link in needed:
+                assert link in reminder, (region, link)
+            if settings is clinic:
+                assert "(tel:5550100)" in reminder
+
+
+def test_the_greeting_names_the_configured_regions_line(domain_responses: Dict[str, Any]) -> None:
+    greet = domain_responses["utter_greet"][0]
+    expected = {"US": "988", "CA": "988", "GB": "116 123", "IE": "50808", "AU": "13 11 14",
+                "NZ": "1737"}
+    for region, number in expected.items():
+        text = compose_turn("utter_greet", greet, replace(CONTEXTS["no clinic, US"], region=region))
+        assert f"**{number}**" in text["text"], region
+        if region not in ("US", "CA"):
+            assert "988" not in text["text"], region
+    elsewhere = compose_turn("utter_greet", greet, CONTEXTS["unknown region"])["text"]
+    assert "local emergency number" in elsewhere and "988" not in elsewhere
+
+
+# --- the turn sent when the assistant produced nothing ------------------------------------------
+
+
+@pytest.mark.parametrize("region, link", [("US", "(tel:988)"), ("GB", "(sms:85258)"),
+                                          ("ZZ", "local emergency number")])
+def test_the_unavailable_turn_always_carries_the_regions_crisis_lines(
+    region: str, link: str
+) -> None:
+    context = replace(CONTEXTS["no clinic, US"], region=region)
+    turn = unavailable_turn(context)
+    assert link in turn["text"] and turn["text"].endswith(f"_{NOTICE}_")
+    assert turn["custom"] == {
+        "kind": "fallback", "notice": NOTICE, "reason": "unavailable", "crisis_resources": True
+    }
+    crisis = unavailable_turn(context, crisis=True)
+    assert crisis["text"].startswith("**If you or someone else may be in danger")
+    assert link in crisis["text"] and crisis["buttons"] == []
+    assert crisis["custom"]["kind"] == "crisis" and crisis["custom"]["reason"] == "unavailable"
+
+
+def test_the_unavailable_turn_speaks_spanish_to_a_spanish_message() -> None:
+    context = replace(CONTEXTS["no clinic, US"], language="es")
+    crisis = unavailable_turn(context, crisis=True)
+    assert crisis["text"].startswith("**Si tú u otra persona puede estar en peligro")
+    assert "marca el **2**" in crisis["text"] and "**AYUDA**" in crisis["text"]
+    assert crisis["custom"]["language"] == "es" and crisis["custom"]["kind"] == "crisis"
+
+
+# --- a message in another language ---------------------------------------------------------------
+
+
+def test_a_spanish_message_gets_spanish_words_and_the_lines_that_answer_in_spanish(
+    domain_responses: Dict[str, Any],
+) -> None:
+    spanish = replace(CONTEXTS["no clinic, US"], language="es")
+    name = "utter_other_language"
+    turn = compose_turn(name, in_language(name, domain_responses[name][0], "es"), spanish)
+    text = turn["text"]
+    assert "solo puedo responder en inglés" in text and "profesional" in text
+    assert "only answer in English" not in text
+    assert "Llama al **988** y marca el **2**, o envía **AYUDA** al **988**" in text
+    assert "(tel:988)" in text and "(sms:988)" in text and "llama al **911**" in text
+    assert "not medical advice" in text and "no es consejo médico" in text
+    assert turn["custom"] == {
+        "kind": "out_of_scope", "notice": NOTICE, "crisis_resources": True, "language": "es"
+    }
+    assert turn["buttons"] == []
+
+
+def test_a_spanish_crisis_is_a_crisis_turn_in_spanish(domain_responses: Dict[str, Any]) -> None:
+    crisis = in_language("utter_crisis", domain_responses["utter_crisis"][0], "es")
+    context = replace(CONTEXTS["no clinic, US"], language="es", crisis_categories=("overdose",))
+    turn = compose_turn("utter_crisis", crisis, context)
+    text = turn["text"]
+    assert text.startswith("**Si alguien ha tomado demasiado") and "(tel:911)" in text
+    assert text.index("(tel:911)") < text.index("marca el **2**") < text.index("Solo puedo")
+    assert turn["custom"]["kind"] == "crisis" and turn["custom"]["language"] == "es"
+    uk = compose_turn("utter_crisis", crisis, replace(context, region="GB"))["text"]
+    assert "Llama al **116 123**" in uk and "Envía **SHOUT** al **85258**" in uk
+    assert "En EE. UU.: llama al **988** y marca el **2**" in uk and "Fuera del Reino Unido" in uk
+
+
+def test_another_language_gets_the_same_turn_in_english_with_the_regions_lines(
+    domain_responses: Dict[str, Any],
+) -> None:
+    response = domain_responses["utter_other_language"][0]
+    assert in_language("utter_other_language", response, "fr") == response
+    context = replace(CONTEXTS["phone only, GB"], language="fr")
+    turn = compose_turn("utter_other_language", response, context)
+    assert "only answer in English" in turn["text"] and "(tel:116123)" in turn["text"]
+    assert "(sms:85258)" in turn["text"] and "no es consejo" not in turn["text"]
+    assert turn["custom"]["language"] == "fr" and turn["custom"]["crisis_resources"] is True
+    english = compose_turn("utter_faq/bdnf", {"text": "BDNF."}, CONTEXTS["no clinic, US"])
+    assert "language" not in english["custom"]
+
+
+def test_the_generator_answers_a_spanish_crisis_in_spanish(
+    domain_responses: Dict[str, Any],
+) -> None:
+    generator = ClinicNaturalLanguageGenerator(
+        domain=Domain.from_dict({"responses": domain_responses})
+    )
+    message = UserUttered(
+        "quiero morir",
+        intent={"name": "crisis", "confidence": 1.0},
+        parse_data={"intent": {"name": "crisis", "confidence": 1.0}, "language": "es",
+                    "crisis": {"decision": "crisis", "rules": ["suicidal"]}},
+    )
+    tracker = DialogueStateTracker.from_events("es", [message])
+    turn = asyncio.run(generator.generate("utter_crisis", tracker, "rest"))
+    assert turn is not None and "Me alegra mucho" in turn["text"]
+    assert turn["custom"]["language"] == "es" and "marca el **2**" in turn["text"]

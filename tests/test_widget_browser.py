@@ -293,6 +293,7 @@ def test_bot_markdown_is_rendered_with_only_safe_links(page: Page, demo_url: str
             "text": "**Bold** and _italic_ <img src=x onerror=alert(1)>\n\n"
             "- [safe](https://example.org/a)\n- [call](tel:988)\n- [text](sms:988)\n"
             "- [bad](javascript:alert(1))\n- [plain](http://example.org)\n\n"
+            "1. **first** step\n2. second <b>step</b>\n3. third\n\n"
             f"_{NOTICE}_",
             "buttons": [{"title": "<b>not bold</b>", "payload": "/faq/bdnf"}],
         },
@@ -303,9 +304,12 @@ def test_bot_markdown_is_rendered_with_only_safe_links(page: Page, demo_url: str
     page.context.route("**/webhooks/rest/webhook", lambda route: route.fulfill(json=crafted))
     ask(chat, "anything")
     turn = last_bot_turn(chat)
-    expect(turn.locator("strong")).to_have_text("Bold")
+    expect(turn.locator("p > strong")).to_have_text("Bold")
     expect(turn.locator("em")).to_have_text("italic")
-    expect(turn.locator("li")).to_have_count(5)
+    expect(turn.locator("ul > li")).to_have_count(5)
+    expect(turn.locator("ol > li")).to_have_count(3)
+    expect(turn.locator("ol > li").first.locator("strong")).to_have_text("first")
+    expect(turn.locator("ol > li").nth(1)).to_have_text("second <b>step</b>")
     hrefs = turn.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert hrefs == ["https://example.org/a", "tel:988", "sms:988"]
     expect(turn.locator(".bubble")).to_contain_text("<img src=x onerror=alert(1)>")
@@ -568,10 +572,14 @@ def test_with_the_server_unreachable_the_loader_still_gives_crisis_help(
     expect(title).to_be_focused()  # moved from the frame the visitor had opened
     expect(page.locator(FRAME)).to_be_hidden()
     fallback = page.get_by_role("region", name=FALLBACK)
-    for href in ("tel:988", "sms:988", "tel:911", "tel:116123", "tel:999", "tel:+15550100199"):
+    for href in ("tel:988", "sms:988", "tel:911", "tel:116123", "sms:85258", "tel:999",
+                 "tel:+15550100199"):
         expect(fallback.locator(f"a[href='{href}']")).to_be_visible()
     expect(fallback.get_by_role("link", name="Call 988")).to_have_count(1)
-    expect(fallback).to_contain_text("Samaritans: Call 116 123")
+    # Every line of the region, with its hours and each way in with its own verb.
+    expect(fallback).to_contain_text("Samaritans (24/7): Call 116 123")
+    expect(fallback).to_contain_text("Shout (24/7): Text SHOUT to 85258")
+    expect(fallback).to_contain_text("In an emergency: Call 999")
     expect(fallback).to_contain_text("Outside the UK: call your local emergency number")
     expect(fallback).to_contain_text("To reach Bright Path Clinic: Call +1 555 010 0199")
     shot(page, "10-server-unreachable-fallback")
@@ -607,3 +615,89 @@ def test_with_the_server_unreachable_the_loader_still_gives_crisis_help(
     expect(chat.locator(".turn.bot").first).to_contain_text("can't diagnose")
     page.keyboard.press("Escape")
     expect(page.locator(FRAME)).to_be_hidden()
+
+
+def test_a_numbered_answer_renders_as_a_list(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    chat = open_widget(page)
+    ask(chat, "/faq/ketamine_mechanism")
+    steps = last_bot_turn(chat).locator(".bubble ol > li")
+    expect(steps).to_have_count(4)
+    expect(steps.first).to_contain_text("Blocking NMDA receptors")
+    numbered_paragraph = re.compile(r"^\s*\d\.")
+    expect(last_bot_turn(chat).locator(".bubble p").filter(has_text=numbered_paragraph)) \
+        .to_have_count(0)
+
+
+# Phone and laptop widths: the crisis card's lines and a long answer must read on both.
+WIDTHS = {"390": {"width": 390, "height": 844}, "1280": {"width": 1280, "height": 800}}
+# Each link of a crisis line sits on one line, inside the bubble, in the line's row of links.
+CRISIS_LAYOUT = """turn => {
+    const bubble = turn.querySelector('.bubble').getBoundingClientRect();
+    return [...turn.querySelectorAll('a[href^="tel:"], a[href^="sms:"]')].map(a => {
+        const box = a.getBoundingClientRect();
+        const lineHeight = parseFloat(getComputedStyle(a).lineHeight);
+        return {
+            href: a.getAttribute('href'),
+            inRow: a.parentElement.classList.contains('actions'),
+            inside: box.left >= bubble.left - 0.5 && box.right <= bubble.right + 0.5,
+            oneLine: box.height < 2 * lineHeight,
+        };
+    });
+}"""
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_crisis_card_reads_on_a_phone_and_a_laptop(
+    browser: Browser, servers: Dict[str, Any], width: str
+) -> None:
+    context = browser.new_context(viewport=WIDTHS[width], is_mobile=width == "390",
+                                  has_touch=width == "390")
+    try:
+        attributes = 'data-region="GB" data-clinic-name="Bright Path Clinic"'
+        url = host_page(
+            servers, "/intake-gb", '<!doctype html><html lang="en"><title>Intake</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<main><h1>Intake</h1></main>{snippet(widget_origin(servers), attributes)}</html>",
+        )
+        page = context.new_page()
+        page.goto(url)
+        chat = open_widget(page)
+        ask(chat, "i took like 40 of my ibuprofen")
+        crisis = last_bot_turn(chat)
+        expect(crisis).to_have_attribute("data-kind", "crisis")
+        # The emergency number is bold like the sentence around it, not left out of it.
+        expect(crisis.locator("strong").filter(has_text="call 999 now")).to_have_count(1)
+        for href in ("tel:999", "tel:116123", "sms:85258"):
+            expect(crisis.locator(f"a[href='{href}']").first).to_be_attached()
+        shout = crisis.locator("li").filter(has_text="(Shout, 24/7)")
+        expect(shout).to_contain_text("Text SHOUT to 85258")
+        expect(shout.locator(".actions a")).to_have_text("text SHOUT to 85258")
+        links = crisis.evaluate(CRISIS_LAYOUT)
+        assert len(links) == 4  # 999 twice (the first line and the list), 116 123, 85258
+        for link in links:
+            assert link["inRow"] and link["inside"] and link["oneLine"], link
+        shot(page, f"12-crisis-turn-{width}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_a_long_answer_reads_on_a_phone_and_a_laptop(
+    browser: Browser, demo_url: str, width: str
+) -> None:
+    context = browser.new_context(viewport=WIDTHS[width], is_mobile=width == "390",
+                                  has_touch=width == "390", reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.goto(demo_url)
+        chat = open_widget(page)
+        ask(chat, "/faq/ketamine_mechanism")
+        answer = last_bot_turn(chat)
+        expect(answer.locator("ol > li")).to_have_count(4)
+        bubble = answer.locator(".bubble").bounding_box()
+        frame = page.locator(FRAME).bounding_box()
+        assert bubble and frame and bubble["x"] + bubble["width"] <= frame["x"] + frame["width"]
+        shot(page, f"13-long-answer-{width}")
+    finally:
+        context.close()

@@ -94,10 +94,20 @@ def test_the_config_carries_the_greeting_menu_and_crisis_lines_for_every_region(
     assert len(config["greeting"]["buttons"]) == 6
     assert "(tel:988)" in config["crisis"]["US"] and "(sms:988)" in config["crisis"]["US"]
     assert "(tel:911)" in config["crisis"]["US"]
-    assert "116 123" in config["crisis"]["GB"]
+    assert "116 123" in config["crisis"]["GB"] and "(sms:85258)" in config["crisis"]["GB"]
     # Any other region still gets the US lines and "your local emergency number".
     other = config["crisis"][config["other_region"]]
     assert "988" in other and "local emergency number" in other
+
+
+def test_the_greeting_names_the_pages_regions_line() -> None:
+    config = widget_config(Settings(crisis_region="GB"))
+    by_region = config["greeting"]["by_region"]
+    assert set(by_region) == set(config["crisis"])
+    assert "**116 123**" in config["greeting"]["text"] and "988" not in config["greeting"]["text"]
+    assert "**988**" in by_region["US"] and "**13 11 14**" in by_region["AU"]
+    assert "local emergency number" in by_region[config["other_region"]]
+    assert all(text.endswith(f"_{NOTICE}_") for text in by_region.values())
 
 
 def test_the_loader_and_the_whole_widget_are_small_when_gzipped() -> None:
@@ -116,17 +126,16 @@ def test_the_loaders_built_in_crisis_lines_are_the_servers() -> None:
     found = re.search(r"var LINES = (\{.*?\});", asset("embed.js").body.decode(), re.DOTALL)
     assert found, "no LINES table in embed.js"
     expected = {}
-    for region, lines in CRISIS_LINES_BY_REGION.items():
-        assert len(lines.lines) == 1, f"{region}: the loader shows one line per region"
-        line = lines.lines[0]
-        expected[region] = [
-            lines.region_name,
-            line.name,
-            line.call or "",
-            line.text or "",
-            lines.emergency,
-        ]
+    for region, regional in CRISIS_LINES_BY_REGION.items():
+        lines = []
+        for line in regional.lines:
+            # A field the copy has no place for would be lost offline.
+            assert line.call_option is None, f"{region}: the loader has no key-press field"
+            fields = [line.name, line.call, line.text, line.text_keyword, line.hours]
+            lines.append([field or "" for field in fields])
+        expected[region] = [regional.region_name, list(regional.emergency), lines]
     assert json.loads(found.group(1)) == expected
+    assert any(len(regional.lines) > 1 for regional in CRISIS_LINES_BY_REGION.values())
 
 
 def test_no_untrusted_text_goes_through_inner_html() -> None:

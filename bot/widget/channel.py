@@ -27,14 +27,13 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.nlg import context_for
 from bot.settings import (
     CRISIS_LINES_BY_REGION,
     PROJECT_ROOT,
     Settings,
     load_settings,
 )
-from bot.turns import NOTICE, compose_turn, crisis_resources
+from bot.turns import NOTICE, TurnContext, compose_turn, crisis_resources
 
 STATIC = Path(__file__).resolve().parent / "static"
 WEBHOOK_PATH = "/webhooks/rest/webhook"
@@ -92,15 +91,26 @@ def _greeting_text() -> str:
 
 def widget_config(settings: Settings) -> Dict[str, Any]:
     """What the chat page knows before it talks to the server: greeting, menu, crisis lines."""
-    greeting = compose_turn("utter_greet", {"text": _greeting_text()}, context_for({}))
+    def greeting_in(region: str) -> Dict[str, Any]:
+        context = TurnContext(settings, settings.contact, region)
+        return compose_turn("utter_greet", {"text": _greeting_text()}, context)
+
+    greeting = greeting_in(settings.crisis_region)
     regions = {
         region: crisis_resources(region, settings.crisis_line) for region in CRISIS_LINES_BY_REGION
     }
     regions[OTHER_REGION] = crisis_resources(OTHER_REGION, settings.crisis_line)
+    # The greeting names the region's lines, and a page may name another region than the
+    # deployment's: the chat page picks the one for its region.
+    by_region = {region: greeting_in(region)["text"] for region in regions}
     return {
         "webhook": WEBHOOK_PATH,
         "notice": NOTICE,
-        "greeting": {"text": greeting["text"], "buttons": greeting["buttons"]},
+        "greeting": {
+            "text": greeting["text"],
+            "by_region": by_region,
+            "buttons": greeting["buttons"],
+        },
         "region": settings.crisis_region,
         "known_regions": sorted(CRISIS_LINES_BY_REGION),
         "other_region": OTHER_REGION,

@@ -27,6 +27,12 @@
     if (value && PAGE_RULES[key].test(value)) metadata[key] = value;
   });
   var region = metadata.region || config.region;
+  // The greeting names the lines of the page's region (any other region: the local number).
+  var byRegion = config.greeting.by_region;
+  var greeting = {
+    text: byRegion[region] || byRegion[config.other_region],
+    buttons: config.greeting.buttons
+  };
   var hostOrigin = fragment.get("host");
   if (config.host_origins.indexOf(hostOrigin) < 0) hostOrigin = null;
   var accent = fragment.get("accent");
@@ -71,7 +77,7 @@
     try { sessionStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* storage full */ }
   }
 
-  // --- safe Markdown: **bold**, _italic_, [text](url), "- " lists, paragraphs -------------
+  // --- safe Markdown: **bold**, _italic_, [text](url), "- " and "1. " lists, paragraphs ------
   var INLINE = /\*\*(.+?)\*\*|(^|[^\p{L}\p{N}_])_(.+?)_(?![\p{L}\p{N}_])|\[([^\]]+)\]\(([^)\s]+)\)/u;
   function safeHref(url) {
     if (/^(tel|sms):\+?[0-9]{1,20}$/i.test(url)) return url;
@@ -102,14 +108,43 @@
       text = text.slice(m.index + m[0].length);
     }
   }
+  // Tap-to-call and tap-to-text links that end a line move to a row of their own under it, so
+  // on a phone a line's name and number read as text and its links sit together below.
+  var SEPARATOR = /^[\s·:]*$/;
+  function isPhoneLink(node) {
+    return node.nodeType === 1 && node.tagName === "A" && /^(tel|sms):/i.test(node.getAttribute("href"));
+  }
+  function actionRow(block) {
+    var trailing = [], node = block.lastChild;
+    while (node && (isPhoneLink(node) || (node.nodeType === 3 && SEPARATOR.test(node.data)))) {
+      trailing.unshift(node);
+      node = node.previousSibling;
+    }
+    var links = trailing.filter(isPhoneLink);
+    if (!links.length) return;
+    trailing.forEach(function (n) { block.removeChild(n); });
+    var textEnd = block.lastChild;
+    if (textEnd && textEnd.nodeType === 3) textEnd.data = textEnd.data.replace(/:\s*$/, "");
+    var row = block.appendChild(document.createElement("span"));
+    row.className = "actions";
+    links.forEach(function (link) { row.appendChild(link); });
+  }
+  var BULLET = /^\s*[-*] /, NUMBERED = /^\s*(\d{1,3})[.)] /;
   function markdown(text, parent) {
     text.split(/\n{2,}/).forEach(function (block) {
       var list = null, para = null;
       block.split("\n").forEach(function (line) {
-        if (/^\s*[-*] /.test(line)) {
+        var numbered = NUMBERED.exec(line);
+        if (numbered || BULLET.test(line)) {
           para = null;
-          list = list || parent.appendChild(document.createElement("ul"));
-          inline(line.replace(/^\s*[-*] /, ""), list.appendChild(document.createElement("li")));
+          var tag = numbered ? "OL" : "UL";
+          if (!list || list.tagName !== tag) {
+            list = parent.appendChild(document.createElement(tag));
+            if (numbered && numbered[1] !== "1") list.start = parseInt(numbered[1], 10);
+          }
+          var item = list.appendChild(document.createElement("li"));
+          inline(line.replace(numbered ? NUMBERED : BULLET, ""), item);
+          actionRow(item);
         } else if (line.trim()) {
           list = null;
           if (para) para.appendChild(document.createTextNode(" "));
@@ -117,6 +152,7 @@
           inline(line.trim(), para);
         }
       });
+      if (para) actionRow(para);
     });
   }
 
@@ -187,7 +223,7 @@
     // Rebuilding empties the transcript; start the scroll from where the reader was.
     var from = transcript.scrollTop;
     transcript.textContent = "";
-    renderBot({ messages: [config.greeting], marker: { kind: "smalltalk", notice: config.notice } });
+    renderBot({ messages: [greeting], marker: { kind: "smalltalk", notice: config.notice } });
     state.turns.forEach(function (turn) {
       if (turn.from === "user") renderUser(turn); else renderBot(turn);
     });

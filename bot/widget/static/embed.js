@@ -96,14 +96,16 @@
 
   // When the chat page cannot load, crisis help must not depend on the server: the lines are
   // built in. A copy of bot/settings.py CRISIS_LINES_BY_REGION (a test keeps them equal):
-  // region: [region name, line name, call, text, emergency number].
+  // region: [region name, emergency numbers, lines: [name, call, text, text word, hours]].
   var LINES = {
-    "US": ["the US", "988 Suicide & Crisis Lifeline", "988", "988", "911"],
-    "CA": ["Canada", "9-8-8 Suicide Crisis Helpline", "988", "988", "911"],
-    "GB": ["the UK", "Samaritans", "116 123", "", "999"],
-    "IE": ["Ireland", "Samaritans", "116 123", "", "112"],
-    "AU": ["Australia", "Lifeline", "13 11 14", "", "000"],
-    "NZ": ["New Zealand", "Need to talk? 1737", "1737", "1737", "111"]
+    "US": ["the US", ["911"], [["988 Suicide & Crisis Lifeline", "988", "988", "", "24/7"]]],
+    "CA": ["Canada", ["911"], [["9-8-8 Suicide Crisis Helpline", "988", "988", "", "24/7"]]],
+    "GB": ["the UK", ["999"], [["Samaritans", "116 123", "", "", "24/7"],
+      ["Shout", "", "85258", "SHOUT", "24/7"]]],
+    "IE": ["Ireland", ["112", "999"], [["Samaritans", "116 123", "", "", "24/7"],
+      ["50808", "", "50808", "", "24/7"]]],
+    "AU": ["Australia", ["000"], [["Lifeline", "13 11 14", "", "", "24/7"]]],
+    "NZ": ["New Zealand", ["111"], [["Need to talk? 1737", "1737", "1737", "", "24/7"]]]
   };
   // No ready message this long after the frame starts, or soon after it loads (an error page
   // loads too), and the chat counts as unavailable.
@@ -237,18 +239,20 @@
       el("h3", "If you or someone else may be in danger, please reach out now:");
       var list = el("ul");
       var lines = LINES[settings.region];
-      function line(name, call, text) {
-        var item = el("li", name + ": ", list);
+      function line(name, call, text, word, hours, emergency) {
+        var item = el("li", name + (hours ? " (" + hours + ")" : "") + ": ", list);
         if (call) link("tel", call, "Call", item);
-        if (text) link("sms", text, "Text", item);
+        if (text) link("sms", text, word ? "Text " + word + " to" : "Text", item);
+        (emergency || []).forEach(function (n) { link("tel", n, "Call", item); });
       }
       if (lines) {
-        line(lines[1], lines[2], lines[3]);
-        line("In an emergency", lines[4]);
+        lines[2].forEach(function (l) { line.apply(null, l); });
+        line("In an emergency", 0, 0, 0, 0, lines[1]);
       }
       if (settings.region !== "US") {
-        line((lines ? "In the US, " : "") + LINES.US[1], "988", "988");
-        line((lines ? "In the US, i" : "I") + "n an emergency", "911");
+        var us = LINES.US[2][0];
+        line((lines ? "In the US, " : "") + us[0], us[1], us[2], us[3], us[4]);
+        line((lines ? "In the US, i" : "I") + "n an emergency", 0, 0, 0, 0, LINES.US[1]);
       }
       el("li", (lines ? "Outside " + lines[0] : "Wherever you are") +
         ": call your local emergency number", list);
