@@ -8,13 +8,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 SPACY := build/spacy/en_mindwork/meta.json
-# The crisis gate's false-positive ceiling on tests/crisis_eval.yml. The target is 0.03; the guard
-# measures 0.061 at the recall-first classifier threshold, so this holds that line until it is met.
+# The crisis gate's false-positive ceiling on tests/crisis_eval.yml (the gate also needs 100% recall).
 CRISIS_MAX_FPR := 0.03
+# Real public messages for measuring only (never trained on); outside the repository.
+REALWORLD_DEV ?= ../shared/realworld/dev.tsv
 # `make bench PEER_EPOCH_FRACTION=0.1` trains a cheaper peer on a busy machine (say so when quoting).
 PEER_EPOCH_FRACTION ?= 1.0
 
-.PHONY: help setup system-deps run train test eval crisis-eval crisis-dev bench profile lint lock clean
+.PHONY: help setup system-deps run train test eval realworld crisis-eval crisis-dev bench profile lint lock clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,9 +39,13 @@ test: train system-deps ## Set up and run every test: lint, data validation, uni
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory eval
 
-eval: train ## Held-out NLU and crisis evaluation; fails below 90% accuracy or on the crisis gate
+eval: train ## Held-out NLU and crisis evaluation (gated); the real-messages dev set when present (reported)
 	$(PY) -m bot.evaluate --model models/current.tar.gz
 	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz --max-false-positive-rate $(CRISIS_MAX_FPR)
+	$(PY) -m bot.evaluate_realworld --model models/current.tar.gz --set $(REALWORLD_DEV)
+
+realworld: train ## The real-messages dev set alone, with its misses printed (a developer's terminal)
+	$(PY) -m bot.evaluate_realworld --model models/current.tar.gz --set $(REALWORLD_DEV) --show-misses
 
 crisis-eval: train ## Crisis recall and false positives per category, with the gate set's misses
 	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz --show-misses

@@ -21,11 +21,20 @@ DEFAULT_MODEL = Path("models")
 DEFAULT_HELDOUT = Path("tests/nlu_heldout.yml")
 DEFAULT_OUTPUT = Path("results/nlu_heldout.json")
 FALLBACK_LABEL = "nlu_fallback"
+CHECK_IN_INTENT = "check_in"
 
 
 def label_of(parse: Dict[str, Any]) -> str:
-    """The full label a parse result stands for: `faq/<topic>` for answers, else the intent."""
+    """The full label a parse result stands for: `faq/<topic>` for answers, else the intent.
+    A check-in is scored by what it answers (the best guess below it), as its turn does."""
     intent = (parse.get("intent") or {}).get("name") or FALLBACK_LABEL
+    if intent == CHECK_IN_INTENT:
+        below = [
+            str(entry.get("name"))
+            for entry in parse.get("intent_ranking") or []
+            if entry.get("name") not in (CHECK_IN_INTENT, "crisis")
+        ]
+        return below[0] if below else "personal_advice"
     selector = (parse.get("response_selector") or {}).get(intent)
     if selector:
         return str(selector["response"]["intent_response_key"])

@@ -24,6 +24,7 @@ from bot.widget.demo import start_demo_server
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "current.tar.gz"
 FINGERPRINT = ROOT / "models" / "current.fingerprint"
+SPACY_FINGERPRINT = ROOT / "models" / "current.spacy-fingerprint"
 SPACY_PIPELINE = ROOT / "build" / "spacy" / "en_mindwork"
 # Everything a trained model depends on; a change to any of these retrains.
 TRAINING_INPUTS = (
@@ -55,10 +56,10 @@ def _files(paths: Iterable[str]) -> List[Path]:
     return sorted(found)
 
 
-def fingerprint() -> str:
-    """A hash of the training inputs' names and contents."""
+def fingerprint(inputs: Iterable[str] = TRAINING_INPUTS) -> str:
+    """A hash of the inputs' names and contents."""
     digest = hashlib.sha256()
-    for path in _files(TRAINING_INPUTS):
+    for path in _files(inputs):
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -82,12 +83,18 @@ def train_if_needed(force: bool = False) -> bool:
             return False
     print("Training the assistant...")
     started = time.monotonic()
+    # Rasa's training cache knows the spaCy pipeline by its path only: after the pipeline's
+    # tokenizer or rules change, cached tokens of the training data would be stale.
+    spacy_current = fingerprint(SPACY_INPUTS)
+    spacy_changed = not SPACY_FINGERPRINT.exists() or SPACY_FINGERPRINT.read_text() != spacy_current
     subprocess.run(
-        [_bin("rasa"), "train", "--fixed-model-name", "current", "--out", "models"],
+        [_bin("rasa"), "train", "--fixed-model-name", "current", "--out", "models"]
+        + (["--force"] if spacy_changed else []),
         cwd=ROOT,
         check=True,
     )
     FINGERPRINT.write_text(current)
+    SPACY_FINGERPRINT.write_text(spacy_current)
     print(f"Trained in {time.monotonic() - started:.0f} s.")
     return True
 

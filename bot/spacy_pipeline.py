@@ -85,6 +85,10 @@ def compile_pattern(
             tokens.append({"LIKE_NUM": True})
         elif part == "<year>":
             tokens.append({"SHAPE": "dddd"})
+        elif part.startswith("<shape:") and part.endswith(">"):
+            tokens.append({"SHAPE": part[len("<shape:") : -1]})
+        elif part == "<ordinal>":
+            tokens.append({"SHAPE": {"IN": ["dxx", "ddxx"]}})
         else:
             exact = {word[1:] for word in part.split("|") if word.startswith("=")}
             words = {word for word in part.split("|") if not word.startswith("=")}
@@ -128,6 +132,39 @@ def split_word_variants(pattern: str) -> List[str]:
         elif len(following) == 2 and following[0].startswith("~") and following[1] == "to":
             index += 2
     return [pattern, firm + " ".join(variant)] if changed else [pattern]
+
+
+# Words people join to the next with a hyphen ("self-harm"), which the tokenizer splits off as a
+# token of its own: a rule written "self harm" also matches "self - harm".
+HYPHENATED_FIRST_WORDS = {"self"}
+
+
+def hyphen_variants(pattern: str) -> List[str]:
+    """The pattern, plus one variant with a "-" token after each word people hyphenate."""
+    firm = FIRM if pattern.startswith(FIRM) else ""
+    parts = pattern.removeprefix(FIRM).split()
+    variant: List[str] = []
+    changed = False
+    for index, part in enumerate(parts):
+        variant.append(part)
+        following = parts[index + 1] if index + 1 < len(parts) else ""
+        if (
+            HYPHENATED_FIRST_WORDS.intersection(part.split("|"))
+            and following
+            and not following.startswith(("~", "^"))
+        ):
+            variant.append("=-")
+            changed = True
+    return [pattern, firm + " ".join(variant)] if changed else [pattern]
+
+
+def rule_variants(pattern: str) -> List[str]:
+    """Every form of a rule the tokenizer needs: split words ("gonna") and hyphens."""
+    return [
+        hyphenated
+        for split in split_word_variants(pattern)
+        for hyphenated in hyphen_variants(split)
+    ]
 
 
 def expand_lexicon(pattern: str, lexicon: Dict[str, List[str]]) -> str:
@@ -205,7 +242,7 @@ class CrisisMatcher:
                     compile_pattern(variant, lemma_of, lexicon)
                     for p in patterns
                     if p.startswith(FIRM) == chosen
-                    for variant in split_word_variants(p)
+                    for variant in rule_variants(p)
                 ]
                 if compiled:
                     matcher.add(f"{category}|{firmness}", compiled)
@@ -218,7 +255,7 @@ class CrisisMatcher:
                 matcher.add(f"{group}|{reason}", [
                     compile_pattern(variant, lemma_of, lexicon)
                     for p in patterns
-                    for variant in split_word_variants(p)
+                    for variant in rule_variants(p)
                 ])
         self.rules = rules
         self._matcher = matcher
@@ -262,7 +299,16 @@ class CrisisMatcher:
         doc.spans[CHECK_IN_SPANS] = [
             span for span in check_in if not cancelled(span, firm=False)
         ]
-        doc.spans[DANGER_SPANS] = [span for span in danger if not cancelled(span, firm=False)]
+        # Someone else's death or words still count as words about death for the classifier.
+        doc.spans[DANGER_SPANS] = [
+            span
+            for span in danger
+            if not any(
+                other.start < span.end and span.start < other.end
+                and other.label_ not in CLASSIFIER_ONLY_CONTEXTS | RULE_ONLY_CONTEXTS
+                for other in context
+            )
+        ]
         return doc
 
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
@@ -295,7 +341,7 @@ class PersonalMatcher(CrisisMatcher):
             matcher.add(concern, [
                 compile_pattern(variant, self._lemma_of, lexicon)
                 for p in patterns
-                for variant in split_word_variants(p)
+                for variant in rule_variants(p)
             ])
         self.rules = rules
         self._matcher = matcher

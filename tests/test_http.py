@@ -152,12 +152,36 @@ def test_without_the_action_server_crisis_and_notice_still_work(
         marker = assert_safe_turn(degraded)
         assert marker["kind"] == "fallback" and marker.get("reason") == "unavailable"
         assert "try again" in text_of(degraded)
+        assert_check_in_paths_work(assistant, new_sender)
     finally:
         port = servers["actions_port"]
         servers["processes"][0] = start_action_server(port)
         wait_until_ready(f"http://localhost:{port}/health", servers["processes"][0], 120)
     recovered = assert_safe_turn(assistant.send(sender, "tell me more"))
     assert recovered.get("topic") == "ketamine_synaptogenesis"
+
+
+# An ambiguous phrasing the crisis rules mark for a check-in (written for this test).
+CHECK_IN_MESSAGE = "honestly i dont know how much longer i can hold on"
+
+
+def assert_check_in_paths_work(assistant: Assistant, new_sender: Callable[[], str]) -> None:
+    """The check-in asks with the lines in view; yes (button or words) is a crisis turn; no
+    thanks the person and keeps the lines on every later turn."""
+    for answer, expected in (("/affirm", "crisis"), ("yes i am", "crisis"), ("/deny", "smalltalk")):
+        sender = new_sender()
+        asked = assistant.send(sender, CHECK_IN_MESSAGE)
+        marker = assert_safe_turn(asked)
+        assert marker["kind"] == "check_in" and marker["crisis_resources"] is True
+        assert "(tel:988)" in text_of(asked) and "ending your life" in text_of(asked)
+        buttons = [b["payload"] for message in asked for b in message.get("buttons", [])]
+        assert buttons == ["/affirm", "/deny"]
+        reply = assistant.send(sender, answer)
+        after = assert_safe_turn(reply)
+        assert after["kind"] == expected, answer
+        assert after["crisis_resources"] is True and "(tel:988)" in text_of(reply)
+        later = assistant.send(sender, "/faq/bdnf")
+        assert assert_safe_turn(later).get("crisis_resources") is True
 
 
 def test_after_a_crisis_later_turns_offer_the_resources_again(

@@ -37,6 +37,7 @@ from bot.spacy_pipeline import (
     CRISIS_SPANS,
     DANGER_SPANS,
     FIRM_SPANS,
+    PERSONAL_SPANS,
     RULE_ONLY_CONTEXTS,
 )
 
@@ -45,6 +46,9 @@ logger = logging.getLogger(__name__)
 # still read it.
 _PAYLOAD = re.compile(r"^/[a-z0-9_/]+$")
 
+# A medication or treatment question: it keeps the classifier alone from a crisis turn, but a
+# sure classifier still asks (see `decide`).
+QUESTION_CONTEXT = "question"
 # Tokens beyond which a message is a story rather than one statement.
 LONG_MESSAGE_TOKENS = 40
 # The intent of a check-in turn: set only by this guard, never trained.
@@ -75,6 +79,8 @@ class CrisisGuard(GraphComponent):
             "rule_confirm_threshold": 0.0,
             # A long message's crisis turn from the classifier alone needs this and danger words.
             "long_message_threshold": 0.8,
+            # In a medication question, the classifier alone needs this for a crisis turn.
+            "question_threshold": 0.99,
             # inverse regularisation strength of the crisis classifier's logistic regression
             "C": 50.0,
             "max_iter": 2000,
@@ -95,6 +101,7 @@ class CrisisGuard(GraphComponent):
             check_in=config["check_in_threshold"],
             rule_confirm=config["rule_confirm_threshold"],
             long_crisis=config["long_message_threshold"],
+            question_crisis=config["question_threshold"],
         )
         self._model_storage = model_storage
         self._resource = resource
@@ -225,10 +232,14 @@ def crisis_spans(message: Message) -> RuleSpans:
             return ()
         return tuple(sorted({span.label_ for span in doc.spans[group]}))
 
+    contexts = labels(CONTEXT_SPANS)
+    if "medication_practical" in labels(PERSONAL_SPANS) and QUESTION_CONTEXT not in contexts:
+        # A practical question about one's own medication is a medication question.
+        contexts = tuple(sorted((*contexts, QUESTION_CONTEXT)))
     return RuleSpans(
         categories=labels(CRISIS_SPANS),
         firm=bool(labels(FIRM_SPANS)),
-        contexts=labels(CONTEXT_SPANS),
+        contexts=contexts,
         check_in=labels(CHECK_IN_SPANS),
         danger_words=bool(labels(DANGER_SPANS)),
     )
@@ -264,6 +275,9 @@ class Thresholds:
     # In a long message with words about death or self-harm, the classifier needs this much to
     # make a crisis turn on its own; below it, or without such words, its suspicion is a check-in.
     long_crisis: float = 0.8
+    # Inside a medication question, the classifier needs this much for a crisis turn; below it
+    # (and at least `crisis`) the message is a check-in.
+    question_crisis: float = 0.99
 
 
 def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
@@ -279,10 +293,15 @@ def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
         if probability >= thresholds.rule_confirm:
             return CRISIS, "rule"
         return CHECK_IN, "rule_unconfirmed"
+    question = QUESTION_CONTEXT in signals.contexts
+    explained = [context for context in signals.contexts if context != QUESTION_CONTEXT]
     if probability >= thresholds.crisis:
-        if signals.contexts:
+        if explained:
             if signals.long_message:
                 return CHECK_IN, "classifier_with_context"
+        elif question and probability < thresholds.question_crisis:
+            # "can i take it with my prozac": the words of a medication question; ask.
+            return CHECK_IN, "classifier_in_question"
         elif not signals.long_message:
             return CRISIS, "classifier"
         elif signals.danger_words and probability >= thresholds.long_crisis:

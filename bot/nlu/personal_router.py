@@ -67,11 +67,10 @@ BRUSH_OFF_INTENTS = frozenset(
         "bot_challenge",
         "ask_capabilities",
         "acknowledge",
-        "affirm",
-        "deny",
         "tell_me_more",
     }
 )
+# "yes" and "no" answer the check-in question ("no, just tired"): they stay answers.
 # Classes of medicine are how people ask the article's questions ("why don't SSRIs work?");
 # a named drug is nearly always someone's own.
 MEDICATION_CLASSES = frozenset(

@@ -1,0 +1,61 @@
+"""The real-messages report counts what each kind of message got, and reads the set's format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.evaluate_realworld import is_miss, read_set, score
+
+ROWS = [
+    ("crisis", "a"),
+    ("crisis", "b"),
+    ("crisis", "c"),
+    ("distress", "d"),
+    ("distress", "e"),
+    ("personal", "f"),
+    ("personal", "g"),
+    ("ordinary_negative", "h"),
+    ("ordinary_negative", "i"),
+]
+MARKERS = [
+    {"kind": "crisis"},
+    {"kind": "check_in", "crisis_resources": True},
+    {"kind": "fallback"},
+    {"kind": "advice"},
+    {"kind": "crisis"},
+    {"kind": "answer", "topic": "bdnf"},
+    {"kind": "out_of_scope"},
+    {"kind": "check_in", "crisis_resources": True},
+    {"kind": "smalltalk"},
+]
+
+
+def test_the_summary_counts_each_kind_of_outcome() -> None:
+    summary = score(ROWS, MARKERS)["summary"]
+    assert (summary["crisis_turns"]["n"], summary["crisis_turns"]["of"]) == (1, 3)
+    assert summary["crisis_sees_resources"]["n"] == 2
+    assert (summary["non_crisis_crisis_turns"]["n"], summary["non_crisis_crisis_turns"]["of"]) == (
+        1,
+        6,
+    )
+    assert summary["ordinary_check_ins"]["n"] == 1
+    # advice and an article answer are handled; a crisis turn and the out-of-scope menu are not
+    assert (summary["personal_handled"]["n"], summary["personal_handled"]["of"]) == (2, 4)
+
+
+def test_misses_are_judged_by_the_label() -> None:
+    assert is_miss("crisis", {"kind": "check_in"})
+    assert not is_miss("crisis", {"kind": "crisis"})
+    assert is_miss("ordinary_negative", {"kind": "check_in"})
+    assert not is_miss("distress", {"kind": "check_in"})
+    assert is_miss("personal", {"kind": "fallback"})
+
+
+def test_the_set_is_read_with_quoted_fields(tmp_path: Path) -> None:
+    path = tmp_path / "set.tsv"
+    path.write_text(
+        'label\ttext\tsource\ncrisis\t"a message with a ""quote"" and\ttab"\tsomewhere\n'
+        "unknown_label\tskipped\tx\n",
+        encoding="utf-8",
+    )
+    assert read_set(path) == [("crisis", 'a message with a "quote" and\ttab')]
