@@ -11,8 +11,10 @@ from typing import Iterator
 
 import redis
 
-# The tests' one Redis port (TEST_REDIS_PORT moves it when several suites share a machine).
-REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT", "6390"))
+# The tests' one Redis port: 6390 for TEST_PORT_BASE 5100, moving with it, so several work
+# trees' suites can run side by side (TEST_REDIS_PORT sets it outright).
+_BASE = int(os.environ.get("TEST_PORT_BASE", "5100"))
+REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT", str(6390 + _BASE - 5100)))
 
 
 def redis_binary() -> str:
