@@ -15,7 +15,7 @@ import asyncio
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
@@ -63,7 +63,7 @@ def _parse(intent: str, entities: List[Dict[str, Any]], decision: str = "none") 
 def _turn(index: int, kind_cycle: int) -> List[Event]:
     """The events one served turn adds, by kind."""
     medication = [{"entity": "medication", "value": "sertraline", "start": 3, "end": 9}]
-    cases = [
+    cases: List[Tuple[str, List[Dict[str, Any]], Dict[str, Any], str]] = [
         ("faq/bdnf", [], {"kind": "answer", "topic": "bdnf"}, "utter_faq"),
         ("not_covered", [], {"kind": "not_covered"}, "utter_not_covered"),
         ("personal_advice", medication, {"kind": "advice"}, "utter_advice"),
