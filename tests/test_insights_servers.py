@@ -146,8 +146,15 @@ def canary_requests(sender: str) -> List[bytes]:
         body(f"should i stop my zoloft {CANARY}"),
         body(f"{CANARY} {CANARY} blorf"),
         body(f"{CANARY} " * 1000),
-        body(CANARY, metadata={"clinic_name": f"Clinic {CANARY}", "region": CANARY,
-                               "channel": CANARY, CANARY: CANARY}),  # fmt: skip
+        body(
+            CANARY,
+            metadata={
+                "clinic_name": f"Clinic {CANARY}",
+                "region": CANARY,
+                "channel": CANARY,
+                CANARY: CANARY,
+            },
+        ),  # fmt: skip
         body(f"i want to kill myself {CANARY}"),
         body(f"what is bdnf {CANARY}"),
     ]

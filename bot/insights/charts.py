@@ -12,7 +12,8 @@ from typing import List, Sequence, Tuple
 
 from bot.insights.report import FEWER, SUPPRESS_BELOW, Cell
 
-WIDTH = 640
+# Narrow enough that the text stays readable when a phone scales the chart to its width.
+WIDTH = 360
 BAR_COLOUR = "#1d5c8f"
 HIDDEN_COLOUR = "#5f6b76"
 TEXT_COLOUR = "#1a1a1a"
@@ -29,7 +30,7 @@ def _scale_max(cells: Sequence[Cell]) -> int:
 
 def column_chart(chart_id: str, title: str, points: Sequence[Tuple[str, str, Cell]]) -> str:
     """Vertical bars, one per (short label, long label, cell), e.g. one per day."""
-    height, left, bottom, top_pad = 220, 40, 28, 12
+    height, left, bottom, top_pad = 170, 28, 22, 10
     plot_h = height - bottom - top_pad
     count = max(len(points), 1)
     slot = (WIDTH - left - 8) / count
@@ -57,9 +58,9 @@ def column_chart(chart_id: str, title: str, points: Sequence[Tuple[str, str, Cel
     axis = (
         f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{WIDTH - 4}" y2="{top_pad + plot_h}" '
         f'stroke="{TEXT_COLOUR}"/>'
-        f'<text x="{left - 6}" y="{top_pad + 4}" text-anchor="end" font-size="12" '
+        f'<text x="{left - 6}" y="{top_pad + 4}" text-anchor="end" font-size="11" '
         f'fill="{TEXT_COLOUR}">{top}</text>'
-        f'<text x="{left - 6}" y="{top_pad + plot_h}" text-anchor="end" font-size="12" '
+        f'<text x="{left - 6}" y="{top_pad + plot_h}" text-anchor="end" font-size="11" '
         f'fill="{TEXT_COLOUR}">0</text>'
     )
     hidden = sum(1 for _, _, cell in points if cell.shown is None)
@@ -72,46 +73,61 @@ def _x_labels(
 ) -> str:
     if not points:
         return ""
-    # At most about eight labels, evenly spaced, always the first and the last.
-    every = max(1, -(-len(points) // 8))
+    # At most about four labels, evenly spaced, always the first and the last.
+    every = max(1, -(-len(points) // 4))
     chosen = sorted(set(list(range(0, len(points), every)) + [len(points) - 1]))
     if len(chosen) > 1 and chosen[-1] - chosen[-2] < every:
         chosen.pop(-2)
+    last = len(points) - 1
+
+    def anchor(i: int) -> str:
+        # The first and last labels line up with the plot's edges, so neither is cut off.
+        return "start" if i == 0 and last else "end" if i == last and last else "middle"
+
+    def x(i: int) -> float:
+        centre = left + i * slot + slot / 2
+        return (
+            left + i * slot
+            if anchor(i) == "start"
+            else left + (i + 1) * slot
+            if anchor(i) == "end"
+            else centre
+        )
+
     return "".join(
-        f'<text x="{left + i * slot + slot / 2:.1f}" y="{height - 8}" text-anchor="middle" '
-        f'font-size="12" fill="{TEXT_COLOUR}">{escape(points[i][0])}</text>'
+        f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="{anchor(i)}" '
+        f'font-size="11" fill="{TEXT_COLOUR}">{escape(points[i][0])}</text>'
         for i in chosen
     )
 
 
 def bar_chart(chart_id: str, title: str, rows: Sequence[Tuple[str, Cell]]) -> str:
-    """Horizontal bars with their labels and counts, e.g. turns by kind."""
-    row_h, label_w, value_w = 26, 250, 100
-    height = row_h * max(len(rows), 1) + 8
-    plot_w = WIDTH - label_w - value_w
+    """Horizontal bars, each under its label with its count beside it, e.g. turns by kind."""
+    row_h, value_w = 38, 84
+    height = row_h * max(len(rows), 1) + 4
+    plot_w = WIDTH - value_w
     top = _scale_max([cell for _, cell in rows])
     parts: List[str] = []
     for index, (label, cell) in enumerate(rows):
-        y = 4 + index * row_h
+        y = 2 + index * row_h
         value = cell.shown if cell.shown is not None else SUPPRESS_BELOW
         w = max(1.0, plot_w * value / top)
         tip = f"<title>{escape(label)}: {escape(cell.text)}</title>"
         parts.append(
-            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13" '
-            f'fill="{TEXT_COLOUR}">{escape(label)}</text>'
+            f'<text x="0" y="{y + 12}" font-size="12" fill="{TEXT_COLOUR}">{escape(label)}</text>'
         )
         if cell.shown is None:
             parts.append(
-                f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
-                f'fill="none" stroke="{HIDDEN_COLOUR}" stroke-dasharray="3 2">{tip}</rect>'
+                f'<rect x="0.5" y="{y + 17}" width="{w:.1f}" height="14" fill="none" '
+                f'stroke="{HIDDEN_COLOUR}" stroke-dasharray="3 2">{tip}</rect>'
             )
         else:
             parts.append(
-                f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
+                f'<rect x="0" y="{y + 17}" width="{w:.1f}" height="14" '
                 f'fill="{BAR_COLOUR}">{tip}</rect>'
             )
         parts.append(
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" font-size="13" '
+            f'<text x="{w + 5:.1f}" y="{y + 28}" font-size="11" '
             f'fill="{TEXT_COLOUR}">{escape(cell.text)}</text>'
         )
     desc = "; ".join(f"{label}: {cell.text}" for label, cell in rows)

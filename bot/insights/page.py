@@ -259,12 +259,12 @@ def report_page(report: Report) -> str:
             "Crisis turns and check-ins per week",
             _table(
                 "Per week, starting Monday",
-                ["Week of", "Crisis turns", "Check-ins", "Replies with crisis lines"],
+                ["Week of", "Crisis", "Check-ins", "With lines"],
                 crisis_rows,
             ),
-            "A check-in answers the question and shows the crisis lines when the assistant is "
-            "unsure whether someone is in danger. Replies with crisis lines include every reply "
-            "after a crisis turn or check-in in the same conversation.",
+            "Crisis: crisis turns. Check-ins: answers that also showed the crisis lines because "
+            "the assistant was unsure whether someone was in danger. With lines: every reply "
+            "that showed the crisis lines, including reminders after a crisis turn or check-in.",
         )
         + _section(
             "h-refused",
