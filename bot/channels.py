@@ -216,8 +216,10 @@ def guarded(on_new_message: MessageHandler) -> MessageHandler:
             logger.error("Handling a message failed: %s", type(error).__name__)
         if not any("custom" in sent for sent in turn.messages):
             composed = unavailable_turn(context_for(message.metadata))
+            # Read before sending: sending takes the marker out of the response.
+            marker = dict(composed["custom"])
             await turn.send_response(message.sender_id, composed)
-            recorder().unavailable_turn(composed["custom"], message.metadata)
+            recorder().unavailable_turn(marker, message.metadata)
         rest_collector.messages.extend(turn.messages)
 
     return handle

@@ -319,3 +319,31 @@ def test_a_recorder_that_records_nothing() -> None:
     off.event(bot("x", kind="answer"))
     off.refused("input")
     assert not off.enabled and off.flush()
+
+
+def test_the_rest_channel_records_the_turn_it_sends_itself(monkeypatch: Any) -> None:
+    import asyncio
+
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    import bot.channels as channels
+
+    recorded: List[Any] = []
+
+    class Spy:
+        def unavailable_turn(self, marker: Dict[str, Any], metadata: Any) -> None:
+            recorded.append((marker, metadata))
+
+    monkeypatch.setattr(channels, "recorder", lambda: Spy())
+
+    async def produces_nothing(message: UserMessage) -> None:
+        return None
+
+    collector = CollectingOutputChannel()
+    message = UserMessage("hi", collector, "s-1", metadata={"channel": "widget"})
+    asyncio.run(channels.guarded(produces_nothing)(message))
+    assert collector.messages[-1]["custom"]["reason"] == "unavailable"
+    assert recorded == [
+        ({"kind": "fallback", "notice": collector.messages[-1]["custom"]["notice"],
+          "reason": "unavailable"}, {"channel": "widget"})
+    ]  # fmt: skip
