@@ -347,3 +347,36 @@ def test_the_rest_channel_records_the_turn_it_sends_itself(monkeypatch: Any) -> 
         ({"kind": "fallback", "notice": collector.messages[-1]["custom"]["notice"],
           "reason": "unavailable"}, {"channel": "widget"})
     ]  # fmt: skip
+
+
+def test_insights_settings_are_validated() -> None:
+    from bot.settings import DEFAULT_INSIGHTS_DB_URL, settings_from
+
+    defaults = settings_from({}, {})
+    assert defaults.insights_record and defaults.insights_token is None
+    assert defaults.insights_db_url == DEFAULT_INSIGHTS_DB_URL
+    assert defaults.insights_retention_days == 400 and defaults.insights_timezone == "UTC"
+    env = {
+        "INSIGHTS_TOKEN": "short",
+        "INSIGHTS_DB_URL": "mysql://user:pw@db/x",
+        "INSIGHTS_CLINICS": "Bright Path Clinic; Second, Site ;<bad>",
+        "INSIGHTS_TIMEZONE": "Mars/Olympus",
+        "INSIGHTS_RETENTION_DAYS": "-3",
+        "INSIGHTS_RECORD": "false",
+    }
+    refused = settings_from({}, env)
+    assert refused.insights_token is None and refused.insights_db_url == DEFAULT_INSIGHTS_DB_URL
+    assert refused.insights_clinics == ("Bright Path Clinic", "Second, Site")
+    assert refused.insights_timezone == "UTC" and refused.insights_retention_days == 400
+    assert not refused.insights_record
+    accepted = settings_from(
+        {"insights": {"token": "t" * 16, "db_url": "postgresql://u:p@h/db", "clinics": ["A"],
+                      "timezone": "America/Chicago", "retention_days": 30}},
+        {},
+    )  # fmt: skip
+    assert accepted.insights_token == "t" * 16 and accepted.insights_clinics == ("A",)
+    assert accepted.insights_db_url == "postgresql://u:p@h/db"
+    assert accepted.insights_timezone == "America/Chicago"
+    assert accepted.insights_retention_days == 30
+    # Neither the URL (a password) nor the token appears in the settings' repr (logs).
+    assert "u:p@h" not in repr(accepted) and "t" * 16 not in repr(accepted)
