@@ -73,10 +73,14 @@ def _turn(index: int, kind_cycle: int) -> List[Event]:
          "utter_check_in"),
     ]  # fmt: skip
     intent, entities, marker, action = cases[kind_cycle % len(cases)]
+    # A not-covered question as people write them: a story first, the question at the end, so
+    # the theme rules find nothing and read their whole window.
     text = (
-        "how much does a course of ketamine cost with insurance"
+        "my therapist brought up a few options for treatment resistant depression last week and "
+        "i have been reading about all of them online, what does the research say about ketamine "
+        "for people who have tried many medications already and nothing helped for long"
         if intent == "not_covered"
-        else (f"a visitor's message number {index}")
+        else f"a visitor's message number {index}"
     )
     decision = "check_in" if intent == "check_in" else "crisis" if intent == "crisis" else "none"
     return [
