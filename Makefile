@@ -15,7 +15,7 @@ REALWORLD_DEV ?= ../shared/realworld/dev.tsv
 # `make bench PEER_EPOCH_FRACTION=0.1` trains a cheaper peer on a busy machine (say so when quoting).
 PEER_EPOCH_FRACTION ?= 1.0
 
-.PHONY: help setup system-deps run train test eval realworld crisis-eval crisis-dev bench profile lint lock clean
+.PHONY: help setup system-deps run train test eval realworld crisis-eval crisis-dev bench profile insights lint lock clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,7 +60,10 @@ bench: train ## Speed, size, accuracy vs Rasa's default config (peer cached in m
 profile: train ## Where one message's time goes in the Rasa server (cProfile by stage): results/profile.txt
 	$(PY) -m bot.profile_message
 
-system-deps: ## Install Chromium and Redis from Debian's packages if missing (for the tests)
+insights: setup ## Last week's clinic insights table (the database in clinic.yml's insights.db_url)
+	$(PY) -m bot.insights
+
+system-deps: ## Install Chromium, Redis and PostgreSQL from Debian's packages if missing (for the tests)
 	@bash scripts/system-deps.sh
 
 lint: setup ## ruff and mypy

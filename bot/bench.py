@@ -11,6 +11,7 @@ round-robin sharing a Redis lock store and tracker store. Writes `results/bench.
 
 python -m bot.bench                 # everything (the peer model is trained once, then cached)
 python -m bot.bench --quick         # shorter load phases, for a smoke run
+python -m bot.bench insights        # only what recording clinic insights adds to a turn
 python -m bot.bench accuracy MODEL  # internal: held-out accuracy and crisis recall as JSON
 """
 
@@ -616,6 +617,29 @@ def measure_accuracy(model: Path, logs: Path, name: str) -> Dict[str, Any]:
 # ------------------------------------------------------------------------------------------------
 
 
+def measure_insights(scratch: Path) -> Dict[str, float]:
+    """What recording clinic insights adds to a turn, in process (bot/insights/measure.py)."""
+    from bot.insights.measure import measure_recording
+
+    return measure_recording(scratch)
+
+
+def insights_summary(figures: Dict[str, float]) -> str:
+    return (
+        "Clinic insights (in process, {turns:.0f} served-like turns, bounded in-memory store): "
+        "recording adds {mean:.0f} µs a turn on the request path (p99 {p99:.0f} µs; the event "
+        "broker's share of saving the tracker); the writer thread then spends {writer:.0f} µs a "
+        "turn writing, off the request path. Rasa's own `stream_events`, which reads the "
+        "conversation back, would cost {stock:.0f} µs a turn by itself."
+    ).format(
+        turns=figures["insights_turns"],
+        mean=figures["insights_request_us_mean"],
+        p99=figures["insights_request_us_p99"],
+        writer=figures["insights_writer_us_per_turn"],
+        stock=figures["rasa_stream_events_us_mean"],
+    )
+
+
 def write_results(result: Dict[str, Any]) -> str:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "bench.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -658,6 +682,8 @@ def write_results(result: Dict[str, Any]) -> str:
         ]
     elif scale:
         lines += ["", f"Scale-out: {scale}"]
+    if result.get("insights"):
+        lines += ["", insights_summary(result["insights"])]
     text = "\n".join(lines) + "\n"
     (RESULTS / "bench.md").write_text(text, encoding="utf-8")
     return text
@@ -673,6 +699,10 @@ def bench(plan: Plan, peer_epoch_fraction: float, skip_scale_out: bool) -> int:
     texts = heldout_texts()
     with tempfile.TemporaryDirectory() as directory:
         scratch = Path(directory)
+        # The servers record clinic insights as deployed, into a scratch database.
+        os.environ["INSIGHTS_DB_URL"] = f"sqlite:///{scratch / 'insights.sqlite3'}"
+        print("Clinic insights: what recording adds to a turn...", flush=True)
+        insights = measure_insights(scratch)
         print("Serving...", flush=True)
         ours.update(measure_serving("ours", launcher.MODEL, plan, texts, logs, scratch))
         peer.update(measure_serving("peer", PEER_MODEL, plan, texts, logs, scratch))
@@ -690,6 +720,7 @@ def bench(plan: Plan, peer_epoch_fraction: float, skip_scale_out: bool) -> int:
         "ours": ours,
         "peer": peer,
         "scale_out": scale_out,
+        "insights": insights,
         "bench_s": time.monotonic() - started,
     }
     print()
@@ -700,6 +731,10 @@ def bench(plan: Plan, peer_epoch_fraction: float, skip_scale_out: bool) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["insights"]:
+        with tempfile.TemporaryDirectory() as directory:
+            print(insights_summary(measure_insights(Path(directory))))
+        return 0
     if argv[:1] == ["accuracy"]:
         import logging
 

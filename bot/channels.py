@@ -22,6 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.insights.recorder import recorder
 from bot.nlg import context_for
 from bot.nlu.language import judge as language_verdict
 from bot.rate_limit import RateLimiter
@@ -174,11 +175,13 @@ class ClinicRestInput(RestInput):
         async def receive(request: Request) -> HTTPResponse:
             parsed = parse_request(request.body, settings)
             if isinstance(parsed, Refusal):
+                recorder().refused("too_large" if parsed.status == 413 else "input")
                 return parsed.as_response()
             client = request.remote_addr or request.ip or "unknown"
             decision = limiter.check(parsed.sender, client, parsed.text)
             if not decision.allowed:
                 logger.info("Rate limited a request (%s limit).", decision.limit)
+                recorder().refused(f"rate_{decision.limit}")
                 return Refusal(
                     429, f"too many messages ({decision.limit} limit)", decision.retry_after_s
                 ).as_response()
@@ -238,7 +241,11 @@ def guarded(on_new_message: MessageHandler) -> MessageHandler:
             # The type only: exception texts can quote the visitor's message.
             logger.error("Handling a message failed: %s", type(error).__name__)
         if not any("custom" in sent for sent in turn.messages):
-            await turn.send_response(message.sender_id, unavailable_turn_for(message))
+            composed = unavailable_turn_for(message)
+            # Read before sending: sending takes the marker out of the response.
+            marker = dict(composed["custom"])
+            await turn.send_response(message.sender_id, composed)
+            recorder().unavailable_turn(marker, message.metadata)
         rest_collector.messages.extend(turn.messages)
 
     return handle

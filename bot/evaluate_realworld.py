@@ -21,6 +21,7 @@ import asyncio
 import csv
 import json
 import logging
+import os
 import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -154,6 +155,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.WARNING)
+    # Evaluation messages are not visitors: keep them out of the clinic's insights.
+    from bot.settings import load_settings
+
+    os.environ["INSIGHTS_RECORD"] = "false"
+    load_settings.cache_clear()
     rows = read_set(args.set)
     markers = asyncio.run(turn_markers(args.model, args.endpoints, [text for _, text in rows]))
     result = score(rows, markers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -231,6 +232,17 @@ def stop(processes: List[subprocess.Popen]) -> None:
             process.wait()
 
 
+def demo_insights_token(environ: Mapping[str, str]) -> tuple:
+    """The staff page for the demo: with the deployment's token, or a one-time one for this run
+    (printed to this terminal only) when none is set, so the page fills as a visitor chats."""
+    if read_settings(environ).insights_token:
+        return {}, "(sign in with INSIGHTS_TOKEN)"
+    token = secrets.token_urlsafe(18)
+    return {"INSIGHTS_TOKEN": token}, (
+        f"(sign in with {token}: a one-time token for this run; set INSIGHTS_TOKEN to choose one)"
+    )
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -245,7 +257,10 @@ def run() -> int:
         train_if_needed()
         # `make run` is the demo: a clinic intake page with the widget on a port of its own.
         demo = start_demo_server(demo_port(), f"http://localhost:{RASA_PORT}")
-        processes = start_servers(widget_demo_origin=demo_origin())  # stops them if interrupted
+        insights_env, insights_note = demo_insights_token(os.environ)
+        processes = start_servers(  # stops them if interrupted
+            widget_demo_origin=demo_origin(), env=insights_env
+        )
     except KeyboardInterrupt:
         print("\nStopped before the assistant was ready.")
         return 0
@@ -255,6 +270,7 @@ def run() -> int:
         f'            body {{"sender": "<conversation id>", "message": "what is bdnf?"}}\n'
         f"  Actions:  http://localhost:{ACTIONS_PORT}\n"
         f"  Widget:   a demo clinic intake page with the chat widget at {demo_origin()}/\n"
+        f"  Insights: http://localhost:{RASA_PORT}/insights {insights_note}\n"
         "Press Ctrl-C to stop both servers.",
         flush=True,
     )

@@ -19,6 +19,7 @@ import asyncio
 import cProfile
 import io
 import logging
+import os
 import pstats
 import tempfile
 import time
@@ -136,6 +137,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     texts = [text for text, _ in heldout_examples(HELDOUT)]
     dialogues = conversations(texts, args.messages)
     with tempfile.TemporaryDirectory() as scratch:
+        # Clinic insights are recorded as deployed, into a scratch database.
+        os.environ["INSIGHTS_DB_URL"] = f"sqlite:///{Path(scratch) / 'insights.sqlite3'}"
         endpoints_path = endpoints_for(ACTIONS_PORT, Path(scratch))
         quiet = (Path(scratch) / "actions.log").open("w")
         actions = launcher.start_action_server(ACTIONS_PORT, log=quiet)

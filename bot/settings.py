@@ -23,6 +23,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_PATH_ENV = "CLINIC_SETTINGS"
 DEFAULT_SETTINGS_PATH = PROJECT_ROOT / "clinic.yml"
 
+DEFAULT_INSIGHTS_DB_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'insights.sqlite3'}"
+
 MAX_NAME_CHARS = 80
 MAX_URL_CHARS = 300
 # Letters, digits, spaces and light punctuation: nothing that Markdown or HTML would interpret.
@@ -165,6 +167,17 @@ class Settings:
     # Rasa's HTTP API (conversations, trackers, model): off unless enabled, and then needs a token.
     api_enabled: bool = False
     api_auth_token: Optional[str] = field(default=None, repr=False)
+    # Clinic insights (bot.insights): facts about turns, never words. `record` off keeps nothing.
+    insights_record: bool = True
+    # SQLAlchemy URL; may carry a password, so it is never logged or shown.
+    insights_db_url: str = field(default=DEFAULT_INSIGHTS_DB_URL, repr=False)
+    insights_retention_days: int = 400
+    # The staff page at /insights exists only when this is set (at least 16 characters).
+    insights_token: Optional[str] = field(default=None, repr=False)
+    # Clinic names recorded as they are; any other name a page sends is recorded as "other".
+    insights_clinics: Tuple[str, ...] = ()
+    # Where a day begins and ends on the staff page and in `make insights`.
+    insights_timezone: str = "UTC"
 
 
 # --- validators: return the clean value, or None with the reason -------------------------------
@@ -265,6 +278,7 @@ def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settin
     privacy, limits = _section(data, "privacy"), _section(data, "limits")
     widget = _section(data, "widget")
     rate_limits, api = _section(data, "rate_limits"), _section(data, "api")
+    insights = _section(data, "insights")
 
     def pick(env: str, file_value: Any) -> Any:
         return environ[env] if environ.get(env, "") != "" else file_value
@@ -347,6 +361,16 @@ def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settin
         ),
         api_enabled=_flag(pick("RASA_API_ENABLED", api.get("enabled"))),
         api_auth_token=_api_token(pick("RASA_API_TOKEN", api.get("auth_token"))),
+        insights_record=_flag(pick("INSIGHTS_RECORD", insights.get("record", True))),
+        insights_db_url=_db_url(pick("INSIGHTS_DB_URL", insights.get("db_url"))),
+        insights_retention_days=_positive_int(
+            pick("INSIGHTS_RETENTION_DAYS", insights.get("retention_days")), 400
+        ),
+        insights_token=_token(
+            "insights.token", pick("INSIGHTS_TOKEN", insights.get("token"))
+        ),
+        insights_clinics=_clinic_names(pick("INSIGHTS_CLINICS", insights.get("clinics"))),
+        insights_timezone=_timezone(pick("INSIGHTS_TIMEZONE", insights.get("timezone"))),
     )
 
 
@@ -374,18 +398,69 @@ def _flag(value: Any) -> bool:
 
 
 def _api_token(value: Any) -> Optional[str]:
+    return _token("api.auth_token", value)
+
+
+def _token(key: str, value: Any) -> Optional[str]:
     """A token long enough not to be guessed, or None; the value itself is never logged."""
     if value is None or value == "":
         return None
     token = str(value).strip()
     if len(token) < MIN_API_TOKEN_CHARS or any(ch.isspace() for ch in token):
         logger.warning(
-            "Ignored deployment setting 'api.auth_token': must be at least %d characters, "
-            "no spaces.",
+            "Ignored deployment setting '%s': must be at least %d characters, no spaces.",
+            key,
             MIN_API_TOKEN_CHARS,
         )
         return None
     return token
+
+
+_DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg2")
+
+
+def _db_url(value: Any) -> str:
+    """An SQLite or PostgreSQL URL for SQLAlchemy; the URL (it may hold a password) is never
+    logged, only that it was refused."""
+    if value is None or value == "":
+        return DEFAULT_INSIGHTS_DB_URL
+    url = str(value).strip()
+    if url.split("://", 1)[0].lower() not in _DB_SCHEMES or "://" not in url:
+        logger.warning(
+            "Ignored deployment setting 'insights.db_url': must start with sqlite:// or "
+            "postgresql://; using the default SQLite file."
+        )
+        return DEFAULT_INSIGHTS_DB_URL
+    return url
+
+
+def _clinic_names(value: Any) -> Tuple[str, ...]:
+    """A list from the file, or a ';'-separated string from the environment (names may hold
+    commas, never semicolons)."""
+    if value is None or value == "":
+        return ()
+    items = value.split(";") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        logger.warning("Ignored deployment setting 'insights.clinics': not a list.")
+        return ()
+    names = (
+        _accept("deployment", f"insights.clinics[{index}]", item, clean_name)
+        for index, item in enumerate(items)
+    )
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _timezone(value: Any) -> str:
+    if value is None or value == "":
+        return "UTC"
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(value).strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("Ignored deployment setting 'insights.timezone': not a known time zone.")
+        return "UTC"
+    return str(value).strip()
 
 
 def _non_negative_int(value: Any, default: int) -> int:

@@ -20,6 +20,7 @@ append-only event log plus a small state record, and:
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -162,6 +163,19 @@ class BoundedEventLog(TrackerStore):
         )
         setattr(tracker, _SYNC_ATTRIBUTE, (state.count, len(tracker.events)))
         return tracker
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Publishes the turn's new events to the event broker (clinic insights).
+
+        Rasa's version reads the conversation back from storage to tell which events are new;
+        a tracker this store handed out already records where its new events begin.
+        """
+        sync = getattr(tracker, _SYNC_ATTRIBUTE, None)
+        if self.event_broker is None or sync is None:
+            await super().stream_events(tracker)
+            return
+        new_events = list(itertools.islice(tracker.events, sync[1], None))
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
     def _save_bounded(self, tracker: DialogueStateTracker) -> None:
         events = list(tracker.events)

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The system programs the tests drive: Debian's Chromium (widget browser tests) and Redis
-# (scale-out tests). Installed from Debian's packages when missing; never `playwright install`.
+# The system programs the tests drive: Debian's Chromium (widget browser tests), Redis
+# (scale-out tests) and PostgreSQL (clinic insights on a real database). Installed from Debian's
+# packages when missing; never `playwright install`.
 set -euo pipefail
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Debian keeps initdb and postgres off the PATH, under /usr/lib/postgresql/<version>/bin.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -66,6 +66,7 @@ def send(port: int, sender: str, message: str, **extra: Any) -> List[Dict[str, A
 class Cluster:
     redis_port: int
     workdir: Path
+    insights_db_url: str
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     processes: Dict[str, Any] = field(default_factory=dict)
     logs: Dict[str, Path] = field(default_factory=dict)
@@ -83,6 +84,9 @@ class Cluster:
             "RASA_API_ENABLED": "true",
             "RASA_API_TOKEN": self.token,
             "RATE_LIMIT_CLIENT_PER_MINUTE": "0",
+            "INSIGHTS_DB_URL": self.insights_db_url,
+            # The staff page stays off here: /insights answers 404 without a token.
+            "INSIGHTS_TOKEN": "",
         }
         if name == "rasa_a":
             env["RATE_LIMIT_CONVERSATION_PER_MINUTE"] = "0"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -15,6 +17,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT.parent / "shared" / "spec" / "topics.md"
 
 Reply = List[Dict[str, Any]]
+
+# Every Rasa server the tests start (and every recorder in this process) records its clinic
+# insights here, never into the project's own var/insights.sqlite3; the cluster uses PostgreSQL.
+INSIGHTS_DIR = Path(tempfile.mkdtemp(prefix="mindwork-insights-"))
+INSIGHTS_SQLITE_URL = f"sqlite:///{INSIGHTS_DIR / 'insights.sqlite3'}"
+INSIGHTS_TOKEN = secrets.token_urlsafe(24)
+# Scripted conversations name this clinic, so their rows can be told from other tests' rows.
+INSIGHTS_CLINIC = "Insights Test Clinic"
+os.environ["INSIGHTS_DB_URL"] = INSIGHTS_SQLITE_URL
+os.environ["INSIGHTS_TOKEN"] = INSIGHTS_TOKEN
+os.environ["INSIGHTS_CLINICS"] = INSIGHTS_CLINIC
 
 
 def nlu_examples(path: Path) -> Dict[str, List[str]]:
@@ -129,15 +142,27 @@ def redis_port() -> Iterator[int]:
 
 
 @pytest.fixture(scope="session")
-def cluster(redis_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Two Rasa servers and an action server sharing Redis (tests/cluster.py)."""
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server on loopback for the whole session (see tests/postgres_server.py)."""
+    from postgres_server import running_postgres
+
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def cluster(
+    redis_port: int, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """Two Rasa servers and an action server sharing Redis (tests/cluster.py); they record
+    clinic insights into PostgreSQL."""
     from cluster import Cluster
 
     from bot import launcher
 
     if not launcher.MODEL.exists():
         pytest.fail("No trained model: run `make test`, which trains first.")
-    running = Cluster(redis_port, tmp_path_factory.mktemp("cluster"))
+    running = Cluster(redis_port, tmp_path_factory.mktemp("cluster"), postgres_url)
     try:
         running.start()
         yield running

@@ -277,7 +277,10 @@
     fetch(config.webhook, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.id, message: turn.text, metadata: metadata }),
+      // `channel` tells the clinic's insights that a turn came through the widget, not the API.
+      body: JSON.stringify({
+        sender: state.id, message: turn.text, metadata: Object.assign({ channel: "widget" }, metadata)
+      }),
       signal: controller.signal,
       credentials: "omit"
     }).then(function (response) {
