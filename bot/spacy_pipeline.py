@@ -61,6 +61,13 @@ FIRST_PERSON = ["i", "im", "i'm", "id", "i'd", "ive", "i've", "ill", "i'll", "me
 # are read as words. After at least two letters, so "e.g." and "i.e." stay whole.
 FUSED_SENTENCE_INFIXES = [r"(?<=[a-z]{2})[?!.]+(?=[a-z])"]
 
+# "<many>": a count past a usual dose ("took 2 tablets" is a dose, "took 20" is not).
+MANY = sorted(
+    {str(n) for n in range(5, 1000)}
+    | {"five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty",
+       "thirty", "forty", "fifty", "sixty", "hundred", "dozen", "dozens", "hundreds"}
+)
+
 TokenPattern = List[Dict[str, Any]]
 
 
@@ -83,6 +90,8 @@ def compile_pattern(
             tokens.append({"LOWER": {"NOT_IN": sorted(part[1:].split("|"))}})
         elif part == "<num>":
             tokens.append({"LIKE_NUM": True})
+        elif part == "<many>":
+            tokens.append({"LOWER": {"IN": MANY}})
         elif part == "<year>":
             tokens.append({"SHAPE": "dddd"})
         elif part.startswith("<shape:") and part.endswith(">"):

@@ -139,6 +139,8 @@ def test_the_concerns_go_into_the_parse_data_by_label_only(nlp: Any) -> None:
         ({"name": "faq", "confidence": 0.2}, ("feelings",), False, (1, 6), True),
         ({"name": "faq", "confidence": 0.9}, ("feelings",), False, (1, 6), False),
         ({"name": "personal_advice", "confidence": 0.9}, ("coping",), False, (1, 6), False),
+        ({"name": "affirm", "confidence": 0.5}, ("feelings",), False, (1, 3), True),
+        ({"name": "deny", "confidence": 0.95}, ("feelings",), False, (1, 4), False),
     ],
 )
 def test_route_to_advice(

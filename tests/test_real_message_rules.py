@@ -78,6 +78,28 @@ def spans(nlp: Any, text: str, group: str) -> List[str]:
         ("he says hell kill me if i leave", "abuse_violence"),
         # an overdose counted in pills, not milligrams
         ("i took 40 of my 20mg pills", "overdose"),
+        ("took three, then three more because nothing happened", "overdose"),
+        ("i swallowed every sleeping pill i had left", "overdose"),
+        ("i started self-harming again last month", "self_harm"),
+        ("punched the mirror until my hand split", "self_harm"),
+        ("the pills are in a shoebox under my bed", "plan_means_timing"),
+        ("i set the 9th, its his birthday", "plan_means_timing"),
+        ("friday is the day", "plan_means_timing"),
+        ("i keep counting my pills at night", "plan_means_timing"),
+        ("i have it planned out and i could go right now", "plan_means_timing"),
+        ("i found a home for my dogs so i can go", "suicidal_coded"),
+        ("if nothing changes by spring ill be gone", "suicidal_coded"),
+        ("everyone would feel relief if i wasnt here", "suicidal_passive"),
+        ("part of me hopes something happens to me on the motorway", "suicidal_passive"),
+        ("if i got a terminal diagnosis id be relieved", "suicidal_passive"),
+        ("im locked in my room and hes kicking the door", "abuse_violence"),
+        ("he pinned me down and said i wont leave alive", "abuse_violence"),
+        ("a man keeps showing up at my house at night", "abuse_violence"),
+        ("i sat outside his door holding a knife", "harm_to_others"),
+        ("i have violent thoughts about my little sister", "harm_to_others"),
+        ("my son has been missing since this morning", "third_party_danger"),
+        ("my chest is tight and my vision went dark", "medical_emergency"),
+        ("my blood pressure is 205 over 125", "medical_emergency"),
     ],
 )
 def test_real_message_classes_are_crisis(nlp: Any, text: str, category: str) -> None:
@@ -96,6 +118,10 @@ def test_real_message_classes_are_crisis(nlp: Any, text: str, category: str) -> 
         ("my legs feel like someone beat them with a bat", "idiom"),
         ("my lip feels like its dead after the dentist", "idiom"),
         ("i was abused as a kid and therapy is finally helping", "past"),
+        ("my bucket list of places to see before i die", "idiom"),
+        ("i killed a spider with my shoe lol", "idiom"),
+        ("who would you invite to dinner, living or dead", "idiom"),
+        ("it was a joke, dont kill me for it", "idiom"),
     ],
 )
 def test_their_look_alikes_are_explained_away(nlp: Any, text: str, context: str) -> None:
@@ -110,6 +136,11 @@ def test_their_look_alikes_are_explained_away(nlp: Any, text: str, context: str)
         "i took 20 mg of my lexapro this morning",
         "i almost spilled coffee on my laptop",
         "im going to a funeral on friday",
+        "my blood pressure is 120 over 80",
+        "we planned out the trip and we can go right now",
+        "if the weather isnt better by friday im done with this trip",
+        "then ill be gone for the weekend",
+        "i took 2 of my 50mg tablets as prescribed",
     ],
 )
 def test_ordinary_mentions_are_not_crisis(nlp: Any, text: str) -> None:
@@ -132,7 +163,6 @@ def test_a_recent_attempt_is_not_mistaken_for_someone_elses_death(nlp: Any) -> N
         "its too hard to go through with",
         "i have it all figured out",
         "i just want the pain to stop",
-        "🔫",
     ],
 )
 def test_ambiguous_phrasings_ask_rather_than_alarm(nlp: Any, text: str) -> None:
@@ -211,7 +241,9 @@ def test_article_questions_have_no_personal_concern(nlp: Any, text: str) -> None
     assert spans(nlp, text, PERSONAL_SPANS) == []
 
 
-THRESHOLDS = Thresholds(crisis=0.6, check_in=0.3, rule_confirm=0.0, long_crisis=0.8)
+THRESHOLDS = Thresholds(
+    crisis=0.6, check_in=0.3, rule_confirm=0.0, long_crisis=0.8, question_crisis=0.99
+)
 
 
 def signals(**overrides: Any) -> Signals:
@@ -236,7 +268,7 @@ def signals(**overrides: Any) -> Signals:
         ({"probability": 0.7}, ("crisis", "classifier")),
         ({"probability": 0.7, "contexts": ("idiom",)}, ("none", "")),
         (
-            {"probability": 0.7, "contexts": ("idiom",), "long_message": True},
+            {"probability": 0.7, "contexts": ("safety",), "long_message": True},
             ("check_in", "classifier_with_context"),
         ),
         # A long story: sadness alone is a check-in; danger words and a sure classifier, a crisis.
@@ -252,6 +284,20 @@ def signals(**overrides: Any) -> Signals:
         ({"check_in_rules": ("at_the_end",)}, ("check_in", "check_in_rule")),
         ({"probability": 0.4}, ("check_in", "classifier_unsure")),
         ({"probability": 0.4, "contexts": ("safety",)}, ("none", "")),
+        # a medication question asks unless the classifier is all but certain
+        ({"probability": 0.9, "contexts": ("question",)}, ("check_in", "classifier_in_question")),
+        ({"probability": 0.995, "contexts": ("question",)}, ("crisis", "classifier")),
+        # in a long story an idiom explains only its own words
+        (
+            {"probability": 0.9, "contexts": ("idiom",), "long_message": True,
+             "danger_words": True},
+            ("crisis", "classifier_long"),
+        ),
+        (
+            {"probability": 0.9, "contexts": ("past",), "long_message": True,
+             "danger_words": True},
+            ("check_in", "classifier_with_context"),
+        ),
         ({"probability": 0.1}, ("none", "")),
     ],
 )

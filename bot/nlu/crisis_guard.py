@@ -49,6 +49,7 @@ _PAYLOAD = re.compile(r"^/[a-z0-9_/]+$")
 # A medication or treatment question: it keeps the classifier alone from a crisis turn, but a
 # sure classifier still asks (see `decide`).
 QUESTION_CONTEXT = "question"
+IDIOM_CONTEXT = "idiom"
 # Tokens beyond which a message is a story rather than one statement.
 LONG_MESSAGE_TOKENS = 40
 # The intent of a check-in turn: set only by this guard, never trained.
@@ -294,7 +295,10 @@ def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
             return CRISIS, "rule"
         return CHECK_IN, "rule_unconfirmed"
     question = QUESTION_CONTEXT in signals.contexts
-    explained = [context for context in signals.contexts if context != QUESTION_CONTEXT]
+    # In a long story an idiom explains only its own words ("cut ties", "killing time"); a
+    # statement of safety, the past or research may be what the whole message is about.
+    local = (QUESTION_CONTEXT, IDIOM_CONTEXT) if signals.long_message else (QUESTION_CONTEXT,)
+    explained = [context for context in signals.contexts if context not in local]
     if probability >= thresholds.crisis:
         if explained:
             if signals.long_message:

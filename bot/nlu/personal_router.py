@@ -70,7 +70,10 @@ BRUSH_OFF_INTENTS = frozenset(
         "tell_me_more",
     }
 )
-# "yes" and "no" answer the check-in question ("no, just tired"): they stay answers.
+# "yes" and "no" answer the check-in question ("no, just tired"): they stay answers when the
+# classifier is sure of them; an unsure one ("i'm struggling" read as "i am") is not an answer.
+ANSWER_INTENTS = frozenset({"affirm", "deny"})
+SURE_ANSWER = 0.6
 # Classes of medicine are how people ask the article's questions ("why don't SSRIs work?");
 # a named drug is nearly always someone's own.
 MEDICATION_CLASSES = frozenset(
@@ -162,10 +165,12 @@ def route_to_advice(
         return False
     if not answers_a_question and any(concern in concerns for concern in OWN_SITUATION_FIRST):
         return True
+    confidence = float(intent.get("confidence") or 0.0)
     brushed_off = (
         name in BRUSH_OFF_INTENTS
         or name is None
-        or float(intent.get("confidence") or 0.0) < unsure_below
+        or confidence < unsure_below
+        or (name in ANSWER_INTENTS and confidence < SURE_ANSWER)
     )
     if not brushed_off:
         return False
