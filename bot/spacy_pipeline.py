@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, cast
 
 import spacy
 import yaml
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.pipeline import EntityRuler, Lemmatizer
@@ -225,6 +226,83 @@ def entity_patterns(terms: Dict[str, Dict[str, List[str]]]) -> List[Dict[str, An
     ]
 
 
+# Words too common to tell which rules a message could match: a rule is indexed by a word it
+# needs that is none of these.
+COMMON_WORDS = frozenset(STOP_WORDS) | {
+    "'m", "m", "nt", "n't", "im", "ive", "id", "ill", "ca", "wo"
+}
+
+
+def anchor_of(pattern: TokenPattern) -> Optional[Tuple[str, Tuple[str, ...]]]:
+    """The attribute and forms of one word every match of the pattern contains, the least common
+    such word; None when every word the pattern needs is a common one (or it has none)."""
+    best: Optional[Tuple[str, Tuple[str, ...]]] = None
+    best_rank: Tuple[int, int] = (2, 0)
+    for token in pattern:
+        if "OP" in token:
+            continue
+        for attr in ("LEMMA", "LOWER"):
+            forms = token.get(attr, {}).get("IN") if isinstance(token.get(attr), dict) else None
+            if not forms:
+                continue
+            common = sum(1 for form in forms if form in COMMON_WORDS)
+            rank = (1 if common else 0, len(forms))
+            if rank < best_rank:
+                best, best_rank = (attr, tuple(sorted(forms))), rank
+    return best if best is not None and best_rank[0] == 0 else None
+
+
+class AnchoredMatcher:
+    """A spaCy Matcher that runs only the rules a message could match.
+
+    With gaps (`~3`) a rule that starts at a common word ("i ~3 want ~2 die") opens states at
+    every "i" of a long post, so one Matcher over all rules costs the tokens times the rules.
+    Each rule is indexed by the least common word it needs; a message runs the rules whose word
+    it contains (one small Matcher each), and the few rules made of common words only.
+    Its matches are exactly those of one Matcher over all rules (a test checks it on every
+    message of the data)."""
+
+    def __init__(self, vocab: Any) -> None:
+        self._vocab = vocab
+        self._always = Matcher(vocab)
+        self._anchored: Dict[Tuple[str, Tuple[str, ...]], Matcher] = {}
+        self._by_lemma: Dict[str, List[Matcher]] = {}
+        self._by_lower: Dict[str, List[Matcher]] = {}
+        self._added: List[Tuple[str, TokenPattern]] = []
+
+    def patterns(self) -> List[Tuple[str, TokenPattern]]:
+        """Every rule added, with its key, in the order added."""
+        return list(self._added)
+
+    def add(self, key: str, patterns: List[TokenPattern]) -> None:
+        for pattern in patterns:
+            self._added.append((key, pattern))
+            anchor = anchor_of(pattern)
+            if anchor is None:
+                self._always.add(key, [pattern])
+                continue
+            matcher = self._anchored.get(anchor)
+            if matcher is None:
+                matcher = self._anchored[anchor] = Matcher(self._vocab)
+                index = self._by_lemma if anchor[0] == "LEMMA" else self._by_lower
+                for form in anchor[1]:
+                    index.setdefault(form, []).append(matcher)
+            matcher.add(key, [pattern])
+
+    def __call__(self, doc: Doc) -> List[Tuple[int, int, int]]:
+        chosen: Dict[int, Matcher] = {}
+        for token in doc:
+            for matcher in self._by_lemma.get(token.lemma_, ()):
+                chosen[id(matcher)] = matcher
+            for matcher in self._by_lower.get(token.lower_, ()):
+                chosen[id(matcher)] = matcher
+        matches = set(self._always(doc))
+        for matcher in chosen.values():
+            matches.update(matcher(doc))
+        # One Matcher would give each (key, start, end) once, in this order.
+        return sorted(matches, key=lambda match: (match[1], match[2], match[0]))
+
+
 class CrisisMatcher:
     """Marks spans of crisis language in `doc.spans["crisis"]`, labelled by category."""
 
@@ -235,14 +313,14 @@ class CrisisMatcher:
         self.rules: Dict[str, Any] = {
             "categories": {}, "not_crisis": {}, "check_in": {}, "danger_words": {}, "lexicon": {}
         }
-        self._matcher = Matcher(nlp.vocab)
+        self._matcher = AnchoredMatcher(nlp.vocab)
 
     def set_lemmas(self, table: Dict[str, str]) -> None:
         self._lemmas = table
 
     def add_rules(self, rules: Dict[str, Any]) -> None:
         """Compiles the rules; raises on a malformed pattern, so a bad rule file fails the build."""
-        matcher = Matcher(self._vocab)
+        matcher = AnchoredMatcher(self._vocab)
         lemma_of = self._lemma_of
         lexicon = rules.get("lexicon") or {}
         for category, patterns in rules["categories"].items():
@@ -344,7 +422,7 @@ class PersonalMatcher(CrisisMatcher):
     feelings, looking for help), with the rule syntax of crisis.yml."""
 
     def add_rules(self, rules: Dict[str, Any]) -> None:
-        matcher = Matcher(self._vocab)
+        matcher = AnchoredMatcher(self._vocab)
         lexicon = rules.get("lexicon") or {}
         for concern, patterns in rules["concerns"].items():
             matcher.add(concern, [
