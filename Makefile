@@ -23,8 +23,8 @@ help: ## List the commands
 $(VENV)/.installed: requirements.lock scripts/setup-venv.sh
 	@bash scripts/setup-venv.sh
 
-$(SPACY): $(VENV)/.installed bot/spacy_pipeline.py $(wildcard bot/spacy_rules/*.yml)
-	$(PY) -m bot.spacy_pipeline
+$(SPACY): $(VENV)/.installed bot/nlu/spacy_pipeline.py $(wildcard bot/nlu/rules/*.yml)
+	$(PY) -m bot.nlu.spacy_pipeline
 
 setup: $(VENV)/.installed $(SPACY) ## Create the virtual environment and build the spaCy pipeline
 
@@ -40,25 +40,25 @@ test: train system-deps ## Set up and run every test: lint, data validation, uni
 	$(MAKE) --no-print-directory eval
 
 eval: train ## Held-out NLU and crisis evaluation (gated); the real-messages dev set when present (reported)
-	$(PY) -m bot.evaluate --model models/current.tar.gz
-	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz --max-false-positive-rate $(CRISIS_MAX_FPR)
-	$(PY) -m bot.evaluate_realworld --model models/current.tar.gz --set $(REALWORLD_DEV)
+	$(PY) -m tools.evaluate --model models/current.tar.gz
+	$(PY) -m tools.evaluate_crisis --model models/current.tar.gz --max-false-positive-rate $(CRISIS_MAX_FPR)
+	$(PY) -m tools.evaluate_realworld --model models/current.tar.gz --set $(REALWORLD_DEV)
 
 realworld: train ## The real-messages dev set alone, with its misses printed (a developer's terminal)
-	$(PY) -m bot.evaluate_realworld --model models/current.tar.gz --set $(REALWORLD_DEV) --show-misses
+	$(PY) -m tools.evaluate_realworld --model models/current.tar.gz --set $(REALWORLD_DEV) --show-misses
 
 crisis-eval: train ## Crisis recall and false positives per category, with the gate set's misses
-	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz --show-misses
+	$(PY) -m tools.evaluate_crisis --model models/current.tar.gz --show-misses
 
 crisis-dev: train ## The same figures and misses on the development set tests/crisis_dev.yml, ungated
-	$(PY) -m bot.evaluate_crisis --model models/current.tar.gz --set tests/crisis_dev.yml --no-blind \
+	$(PY) -m tools.evaluate_crisis --model models/current.tar.gz --set tests/crisis_dev.yml --no-blind \
 		--output results/crisis_dev.json --min-recall 0 --max-false-positive-rate 1 --show-misses
 
 bench: train ## Speed, size, accuracy vs Rasa's default config (peer cached in models/peer/): results/bench.md
-	$(PY) -m bot.bench --peer-epoch-fraction $(PEER_EPOCH_FRACTION)
+	$(PY) -m tools.bench --peer-epoch-fraction $(PEER_EPOCH_FRACTION)
 
 profile: train ## Where one message's time goes in the Rasa server (cProfile by stage): results/profile.txt
-	$(PY) -m bot.profile_message
+	$(PY) -m tools.profile_message
 
 insights: setup ## Last week's clinic insights table (the database in clinic.yml's insights.db_url)
 	$(PY) -m bot.insights
@@ -67,8 +67,8 @@ system-deps: ## Install Chromium, Redis and PostgreSQL from Debian's packages if
 	@bash scripts/system-deps.sh
 
 lint: setup ## ruff and mypy
-	$(BIN)/ruff check bot actions tests
-	$(BIN)/mypy bot actions
+	$(BIN)/ruff check bot actions tools tests
+	$(BIN)/mypy bot actions tools
 
 lock: $(VENV)/.installed ## Re-resolve requirements.in into requirements.lock with Rasa's pins
 	$(BIN)/uv pip compile requirements.in --python-version 3.10 -o requirements.lock

@@ -116,7 +116,7 @@ def parse_request(body: bytes, settings: Settings) -> Union[Admitted, Refusal]:
 def _crisis_rules() -> Any:
     import spacy
 
-    import bot.spacy_pipeline as pipeline  # registers the crisis_matcher factory
+    import bot.nlu.spacy_pipeline as pipeline  # registers the crisis_matcher factory
 
     return spacy.load(PROJECT_ROOT / pipeline.DEFAULT_OUTPUT)
 

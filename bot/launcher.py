@@ -33,10 +33,8 @@ TRAINING_INPUTS = (
     "domain.yml",
     "data",
     "bot/nlu",
-    "bot/spacy_pipeline.py",
-    "bot/spacy_rules",
 )
-SPACY_INPUTS = ("bot/spacy_pipeline.py", "bot/spacy_rules")
+SPACY_INPUTS = ("bot/nlu/spacy_pipeline.py", "bot/nlu/rules")
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = 5055  # endpoints.yml points the Rasa server here
 READY_TIMEOUT_S = 180
@@ -71,7 +69,7 @@ def build_spacy_pipeline() -> None:
     meta = SPACY_PIPELINE / "meta.json"
     newest_input = max(path.stat().st_mtime for path in _files(SPACY_INPUTS))
     if not meta.exists() or meta.stat().st_mtime < newest_input:
-        subprocess.run([sys.executable, "-m", "bot.spacy_pipeline"], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "bot.nlu.spacy_pipeline"], cwd=ROOT, check=True)
 
 
 def train_if_needed(force: bool = False) -> bool:

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Dict, List, Optional, Tuple
 
 from bot import launcher
-
-from conftest import ROOT
+from tools.endpoints import write_endpoints
 
 _BASE = int(os.environ.get("TEST_PORT_BASE", "5100"))
 # Clear of the `servers` fixture's base+5 and base+55.
@@ -74,7 +73,7 @@ class Cluster:
 
     @property
     def endpoints(self) -> Path:
-        return self.workdir / "endpoints.yml"
+        return self.workdir / "endpoints.redis.yml"
 
     def env_for(self, name: str) -> Dict[str, str]:
         env = {
@@ -122,8 +121,7 @@ class Cluster:
         launcher.stop([self.processes[name]])
 
     def start(self) -> None:
-        text = (ROOT / "endpoints.redis.yml").read_text()
-        self.endpoints.write_text(text.replace("localhost:5055", f"localhost:{ACTIONS_PORT}"))
+        write_endpoints(self.workdir, ACTIONS_PORT, self.redis_port)
         self.start_actions()
         self.start_rasa("rasa_a", "rasa_b")
 

@@ -84,16 +84,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]
     """The real action server and Rasa server, on ports of their own, for the whole session."""
     from bot import launcher
     from bot.widget.demo import start_demo_server
+    from tools.endpoints import write_endpoints
 
     if not launcher.MODEL.exists():
         pytest.fail("No trained model: run `make test`, which trains first.")
     # TEST_PORT_BASE lets several work trees run their suites side by side.
     base = int(os.environ.get("TEST_PORT_BASE", "5100"))
     rasa_port, actions_port = base + 5, base + 55
-    endpoints = tmp_path_factory.mktemp("endpoints") / "endpoints.yml"
-    endpoints.write_text(
-        (ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
-    )
+    endpoints = write_endpoints(tmp_path_factory.mktemp("endpoints"), actions_port)
     demo_origin = launcher.demo_origin(rasa_port)
     processes = launcher.start_servers(rasa_port, actions_port, endpoints, demo_origin)
     demo = start_demo_server(launcher.demo_port(rasa_port), f"http://localhost:{rasa_port}")

@@ -22,7 +22,7 @@ from bot.settings import PAGE_KEYS, PROJECT_ROOT, Settings, clean_name, clean_re
 from bot.topics import load_topics
 from bot.turns import ADVICE, CHECK_IN, KINDS, NOT_COVERED
 
-TERMS_PATH = PROJECT_ROOT / "bot" / "spacy_rules" / "terms.yml"
+TERMS_PATH = PROJECT_ROOT / "bot" / "nlu" / "rules" / "terms.yml"
 WIDGET, API = "widget", "api"
 CHANNELS = (WIDGET, API)
 OTHER_CLINIC = "other"

@@ -1,4 +1,4 @@
 """The project's Rasa NLU components."""
 
 # Registers the `crisis_matcher` spaCy factory before Rasa's SpacyNLP loads the pipeline.
-import bot.spacy_pipeline  # noqa: F401
+import bot.nlu.spacy_pipeline  # noqa: F401

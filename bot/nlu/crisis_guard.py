@@ -30,8 +30,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.crisis_classifier import CrisisClassifier
 from bot.nlu.features import code_fingerprint
-from bot.nlu.verdict import CHECK_IN, CRISIS, NO_SIGN, PARSE_KEY, CrisisVerdict
-from bot.spacy_pipeline import (
+from bot.nlu.spacy_pipeline import (
     CHECK_IN_SPANS,
     CONTEXT_SPANS,
     CRISIS_SPANS,
@@ -40,6 +39,7 @@ from bot.spacy_pipeline import (
     PERSONAL_SPANS,
     RULE_ONLY_CONTEXTS,
 )
+from bot.nlu.verdict import CHECK_IN, CRISIS, NO_SIGN, PARSE_KEY, CrisisVerdict
 
 logger = logging.getLogger(__name__)
 # A button's payload (`/faq/ketamine_suicidality`) is a choice, not words to weigh; the rules

@@ -1,6 +1,6 @@
 """Domain terms (medications, treatments) from the project's spaCy pipeline as Rasa entities.
 
-The entity ruler in `bot/spacy_pipeline.py` marks each name people write ("zoloft", "spravato")
+The entity ruler in `bot/nlu/spacy_pipeline.py` marks each name people write ("zoloft", "spravato")
 with its label and canonical name; this component reports them with the canonical name as the
 value, so the dialogue can say "your sertraline" whichever brand the person typed.
 """

@@ -6,7 +6,7 @@ component runs after the crisis guard and the personal-message router, before th
 FallbackClassifier, and:
 
 - leaves a message alone unless it is confidently in another language (`LanguageDetector`);
-- makes a Spanish message that the Spanish crisis rules (`bot/language/crisis_es.yml`) match a
+- makes a Spanish message that the Spanish crisis rules (`bot/nlu/rules/crisis_es.yml`) match a
   crisis turn, and adds the categories to the crisis guard's verdict;
 - gives any other message in another language the intent `other_language`, whose turn says, in
   Spanish for Spanish, that the assistant answers only in English and a professional can help,
@@ -17,7 +17,7 @@ FallbackClassifier, and:
 Detection is offline: py3langid's model ships in its wheel. Short messages are where language
 identifiers fail ("ok", "bdnf?" look like anything), so a message is another language only when
 it is long enough, the identifier finds English unlikely, and most of its words are not English
-words (spaCy's English lexicon from spacy-lookups-data, plus `bot/language/english.yml`).
+words (spaCy's English lexicon from spacy-lookups-data, plus `bot/nlu/rules/english.yml`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ ENGLISH = "en"
 SPANISH = "es"
 # Another language, but not which one (a script the identifier knows no language for).
 UNDETERMINED = "und"
-RULES_DIR = Path(__file__).resolve().parents[1] / "language"
+RULES_DIR = Path(__file__).with_name("rules")
 SPANISH_CRISIS_RULES = RULES_DIR / "crisis_es.yml"
 ENGLISH_WORDS = RULES_DIR / "english.yml"
 # What the identifier may answer: the languages a clinic's visitors most likely write in. Left
@@ -184,7 +184,7 @@ def english_lexicon() -> FrozenSet[str]:
 
 @dataclass(frozen=True)
 class SpanishCrisisRules:
-    """The Spanish crisis rules of `bot/language/crisis_es.yml`, compiled."""
+    """The Spanish crisis rules of `bot/nlu/rules/crisis_es.yml`, compiled."""
 
     rules: Tuple[Tuple[str, "re.Pattern[str]"], ...]
     negations: FrozenSet[str]

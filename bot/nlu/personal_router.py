@@ -5,7 +5,7 @@ words it never saw, so it often finds no intent it is sure of, and a person desc
 would get "could you say it another way?" or the out-of-scope menu. This component runs after the
 crisis guard (a crisis stays a crisis; a check-in answers with what this decides) and before the
 fallback classifier, and reads the personal-concern spans of the project's spaCy pipeline
-(`bot/spacy_rules/personal.yml`) and the medications the message names:
+(`bot/nlu/rules/personal.yml`) and the medications the message names:
 
 - a practical question about one's own medication (dose, timing, interactions, stopping,
   tapering, switching) is `personal_advice`, even when an article topic scored higher: those are
@@ -33,9 +33,9 @@ from rasa.nlu.constants import SPACY_DOCS, TOKENS_NAMES
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.spacy_pipeline import PERSONAL_SPANS
 from bot.nlu.topic_classifier import QUESTION_FOCUS
 from bot.nlu.verdict import CHECK_IN, CRISIS
-from bot.spacy_pipeline import PERSONAL_SPANS
 
 PARSE_KEY = "personal"
 ADVICE_INTENT = "personal_advice"

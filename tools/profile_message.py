@@ -9,7 +9,7 @@ guard), the policies, the tracker store, the response generator and Rasa's own p
 them. HTTP (Sanic, JSON) is not in it: `make bench` measures it end to end. Message text is never
 printed, only figures.
 
-python -m bot.profile_message [--messages 600] [--output results/profile.txt]
+python -m tools.profile_message [--messages 600] [--output results/profile.txt]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot import launcher
-from bot.bench import endpoints_for
+from tools.endpoints import write_endpoints
 
 ROOT = launcher.ROOT
 ACTIONS_PORT = 5395  # in the bench's range (5300-5399), clear of its servers
@@ -40,7 +40,7 @@ TURNS_PER_CONVERSATION = 12
 STAGES: Sequence[Tuple[str, str, str]] = (
     ("NLU: parse_message (all of it)", "rasa/core/processor.py", "parse_message"),
     ("  spaCy pipeline (SpacyNLP)", "rasa/nlu/utils/spacy_utils.py", "process"),
-    ("    crisis matcher", "bot/spacy_pipeline.py", "__call__"),
+    ("    crisis matcher", "bot/nlu/spacy_pipeline.py", "__call__"),
     ("    term entity ruler", "spacy/pipeline/entityruler.py", "__call__"),
     ("  SpacyTokenizer", "rasa/nlu/tokenizers/tokenizer.py", "process"),
     ("  topic classifier", "bot/nlu/topic_classifier.py", "process"),
@@ -132,14 +132,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.WARNING)
-    from bot.evaluate import heldout_examples
+    from tools.evaluate import heldout_examples
 
     texts = [text for text, _ in heldout_examples(HELDOUT)]
     dialogues = conversations(texts, args.messages)
     with tempfile.TemporaryDirectory() as scratch:
         # Clinic insights are recorded as deployed, into a scratch database.
         os.environ["INSIGHTS_DB_URL"] = f"sqlite:///{Path(scratch) / 'insights.sqlite3'}"
-        endpoints_path = endpoints_for(ACTIONS_PORT, Path(scratch))
+        endpoints_path = write_endpoints(Path(scratch), ACTIONS_PORT)
         quiet = (Path(scratch) / "actions.log").open("w")
         actions = launcher.start_action_server(ACTIONS_PORT, log=quiet)
         try:

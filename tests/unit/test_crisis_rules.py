@@ -13,7 +13,7 @@ import pytest
 import spacy
 
 from bot.nlu.crisis_guard import Signals, Thresholds, decide
-from bot.spacy_pipeline import (
+from bot.nlu.spacy_pipeline import (
     CHECK_IN_SPANS,
     CONTEXT_SPANS,
     CRISIS_SPANS,

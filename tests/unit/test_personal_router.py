@@ -12,8 +12,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.domain_terms import domain_terms
 from bot.nlu.personal_router import PersonalMessageRouter, route_to_advice
+from bot.nlu.spacy_pipeline import build_pipeline
 from bot.nlu.topic_classifier import QUESTION_FOCUS
-from bot.spacy_pipeline import build_pipeline
 
 
 @pytest.fixture(scope="module")

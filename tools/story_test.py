@@ -5,7 +5,7 @@ in the evaluation tracker, where a served conversation records `utter_faq`; the 
 (`action_listen`) then fails after every answer (RasaHQ/rasa#8459, fix proposed in #9657 and never
 released). This records the base name, as serving does, and changes nothing else.
 
-    python -m bot.story_test core --e2e --stories tests/stories --fail-on-prediction-errors ...
+    python -m tools.story_test core --e2e --stories tests/stories --fail-on-prediction-errors ...
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator, List
 
 import pytest
@@ -10,9 +9,9 @@ import spacy
 import yaml
 from spacy.matcher import Matcher
 
-from bot.spacy_pipeline import AnchoredMatcher, anchor_of, build_pipeline
+from bot.nlu.spacy_pipeline import AnchoredMatcher, anchor_of, build_pipeline
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 
 def _examples(node: object) -> Iterator[str]:

@@ -1,4 +1,4 @@
-"""What recording clinic insights adds to a turn, for `make bench` (bot/bench.py).
+"""What recording clinic insights adds to a turn, for `make bench` (tools/bench/).
 
 In process, with the project's bounded in-memory tracker store and the real event broker,
 recorder and writer (on an SQLite file in a scratch directory): conversations of realistic

@@ -55,7 +55,8 @@ def test_data_validates_without_warnings() -> None:
 
 
 def test_story_tests_pass_with_prediction_errors_failing(tmp_path: Path) -> None:
-    # `rasa test core --e2e`, with Rasa's unreleased fix for full retrieval names (bot.story_test).
+    # `rasa test core --e2e`, with Rasa's unreleased fix for full retrieval names
+    # (tools.story_test).
     result = rasa(
         "core",
         "--e2e",
@@ -66,7 +67,7 @@ def test_story_tests_pass_with_prediction_errors_failing(tmp_path: Path) -> None
         "--fail-on-prediction-errors",
         "--out",
         str(tmp_path),
-        command=(sys.executable, "-m", "bot.story_test"),
+        command=(sys.executable, "-m", "tools.story_test"),
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]

@@ -2,9 +2,9 @@
 
 spaCy's pretrained models are not reachable from where this runs, so the pipeline is a blank
 English tokenizer, the lookup lemmatizer from `spacy-lookups-data`, an entity ruler for the domain's
-terms (`bot/spacy_rules/terms.yml`: medications by generic and brand name, treatments), the
-project's rule-based crisis matcher compiled from `bot/spacy_rules/crisis.yml` and its matcher of
-personal concerns from `bot/spacy_rules/personal.yml`, written to `build/`.
+terms (`bot/nlu/rules/terms.yml`: medications by generic and brand name, treatments), the
+project's rule-based crisis matcher compiled from `bot/nlu/rules/crisis.yml` and its matcher of
+personal concerns from `bot/nlu/rules/personal.yml`, written to `build/`.
 """
 
 # No `from __future__ import annotations`: spaCy validates factory signatures at runtime.
@@ -25,7 +25,7 @@ from spacy.util import filter_spans
 
 PIPELINE_NAME = "en_mindwork"
 DEFAULT_OUTPUT = Path("build") / "spacy" / PIPELINE_NAME
-RULES_DIR = Path(__file__).with_name("spacy_rules")
+RULES_DIR = Path(__file__).with_name("rules")
 CRISIS_RULES = RULES_DIR / "crisis.yml"
 PERSONAL_RULES = RULES_DIR / "personal.yml"
 TERMS = RULES_DIR / "terms.yml"
@@ -489,7 +489,7 @@ def build_pipeline(
     nlp.meta["version"] = "1.0.0"
     nlp.meta["description"] = (
         "Blank English, lookup lemmas, domain-term entities, crisis rules; "
-        "built by bot.spacy_pipeline"
+        "built by bot.nlu.spacy_pipeline"
     )
     return nlp
 

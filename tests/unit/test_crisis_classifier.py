@@ -15,8 +15,8 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.nlu.crisis_classifier import CrisisClassifier, last_sentence, negation_marked
 from bot.nlu.crisis_guard import CrisisGuard
 from bot.nlu.features import code_fingerprint
+from bot.nlu.spacy_pipeline import build_pipeline
 from bot.nlu.topic_classifier import IntentTopicClassifier
-from bot.spacy_pipeline import build_pipeline
 
 CRISIS = [
     "i want to die",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.evaluate_realworld import is_miss, read_set, score
+from tools.evaluate_realworld import is_miss, read_set, score
 
 ROWS = [
     ("crisis", "a"),

@@ -11,7 +11,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.crisis_guard import CrisisGuard
 from bot.nlu.domain_terms import domain_terms
-from bot.spacy_pipeline import (
+from bot.nlu.spacy_pipeline import (
     CONTEXT_SPANS,
     CRISIS_SPANS,
     build_pipeline,
@@ -358,7 +358,7 @@ def test_words_the_tokenizer_splits_still_match_rules_written_whole(
 
 
 def test_a_split_word_variant_drops_the_to_its_second_token_already_says() -> None:
-    from bot.spacy_pipeline import split_word_variants
+    from bot.nlu.spacy_pipeline import split_word_variants
 
     assert split_word_variants("going|gonna ~1 to ~1 pass out") == [
         "going|gonna ~1 to ~1 pass out",

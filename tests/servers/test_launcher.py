@@ -21,7 +21,7 @@ def test_the_fingerprint_covers_data_domain_config_and_nlu_code() -> None:
         "config.yml",
         "domain.yml",
         "data/nlu/crisis.yml",
-        "bot/spacy_rules/crisis.yml",
+        "bot/nlu/rules/crisis.yml",
     } <= files
     assert any(name.startswith("bot/nlu/") for name in files)
     assert launcher.fingerprint() == launcher.fingerprint()

@@ -1,0 +1,1 @@
+"""Tools that never run in production: evaluation, benchmarks, profiling, the story test runner."""
