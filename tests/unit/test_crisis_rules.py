@@ -100,6 +100,7 @@ def spans(nlp: Any, text: str, group: str) -> List[str]:
         ("my son has been missing since this morning", "third_party_danger"),
         ("my chest is tight and my vision went dark", "medical_emergency"),
         ("my blood pressure is 205 over 125", "medical_emergency"),
+        ("my stepdad stabbed me in the arm with a pocket knife", "abuse_violence"),
     ],
 )
 def test_real_message_classes_are_crisis(nlp: Any, text: str, category: str) -> None:
@@ -194,6 +195,26 @@ def test_firm_patterns_are_marked_apart(nlp: Any) -> None:
         ("my gf wants to go to the cinema", False),
         ("i keep the razor in my drawer", True),
         ("the exam went fine", False),
+        # not being around, said of oneself
+        ("sometimes i picture everyone getting on fine with me not being here", True),
+        ("i imagine how it would go if i wasnt around", True),
+        ("my dad is around on weekends", False),
+        # affairs put in order
+        ("found a new home for my dogs and the rest is sorted", True),
+        ("gave away most of my books this week", True),
+        ("my mom will take care of my things", True),
+        ("i sorted my closet by colour", False),
+        # means and amounts
+        ("there is a hunting rifle in the basement", True),
+        ("swallowed a months worth of my meds", True),
+        ("took the whole strip all at once", True),
+        ("i did my homework all evening", False),
+        # plans, a deadline
+        ("i already have what i need for it", True),
+        ("dont think ill make it to the weekend", True),
+        # a body in trouble
+        ("i cant feel my arms and my legs keep twitching", True),
+        ("i cant wait for my arms to get stronger at the gym", False),
     ],
 )
 def test_danger_words_are_marked(nlp: Any, text: str, expected: bool) -> None:
