@@ -32,18 +32,20 @@ async def detections(model: Path, texts: List[str], threshold: float) -> List[Di
     from rasa.core.agent import Agent
     from rasa.model import get_local_model
 
+    from bot.nlu.verdict import CRISIS, CrisisVerdict
+
     agent = Agent.load(get_local_model(str(model)))
     found = []
     for text in texts:
         parse = await agent.parse_message(text)
-        crisis = parse.get("crisis") or {}
+        verdict = CrisisVerdict.from_parse_data(parse)
         found.append(
             {
-                "rules": bool(crisis.get("rules")),
-                "classifier": float(crisis.get("classifier") or 0.0) >= threshold,
-                "combined": (parse.get("intent") or {}).get("name") == "crisis",
+                "rules": bool(verdict.rules),
+                "classifier": verdict.classifier >= threshold,
+                "combined": (parse.get("intent") or {}).get("name") == CRISIS,
                 # Not a crisis turn, but the answer carries the resources.
-                "check_in": bool(crisis.get("check_in")),
+                "check_in": verdict.is_check_in,
             }
         )
     return found

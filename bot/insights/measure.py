@@ -31,6 +31,8 @@ from bot.insights.broker import InsightsEventBroker
 from bot.insights.recorder import Recorder
 from bot.insights.store import FactWriter
 from bot.marker import ADVICE, ANSWER, CHECK_IN, CRISIS, CUSTOM, NOT_COVERED, TurnMarker
+from bot.nlu.verdict import PARSE_KEY as VERDICT_KEY
+from bot.nlu.verdict import CrisisVerdict
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.tracker_store import RetainingInMemoryTrackerStore
 from bot.turns import NOTICE
@@ -47,16 +49,7 @@ def _parse(intent: str, entities: List[Dict[str, Any]], decision: str = "none") 
         "entities": entities,
         "intent_ranking": ranking,
         "response_selector": {"faq": {"response": {"responses": [{"text": _TEXT}]}}},
-        "crisis": {
-            "decision": decision,
-            "reason": "",
-            "rules": [],
-            "firm": False,
-            "contexts": [],
-            "check_in_rules": [],
-            "classifier": 0.04,
-            "check_in": decision == "check_in",
-        },
+        VERDICT_KEY: CrisisVerdict(decision=decision, classifier=0.04).to_parse_data(),
         "personal": {"concerns": ["medication_practical"] if entities else []},
     }
 

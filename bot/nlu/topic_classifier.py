@@ -44,6 +44,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from bot.nlu.features import code_fingerprint, fit_logistic_regression, lemma_text
+from bot.payload import payload_topic
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +140,6 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         self._responses = responses or {}
         self._vocabulary = vocabulary or set()
         self._vectorizers = vectorizers or []
-        self._button_payload = re.compile(
-            rf"^/{re.escape(config['retrieval_intent'])}/(?P<topic>[a-z0-9_]+)$"
-        )
 
     @classmethod
     def create(
@@ -252,9 +250,10 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         return None
 
     def _rank(self, message: Message) -> List[Tuple[Text, float]]:
-        button = self._button_payload.match((message.get(TEXT) or "").strip())
-        if button:
-            label = f"{self._config['retrieval_intent']}/{button.group('topic')}"
+        retrieval_intent = self._config["retrieval_intent"]
+        topic = payload_topic(message.get(TEXT), retrieval_intent)
+        if topic:
+            label = f"{retrieval_intent}{RETRIEVAL_SEPARATOR}{topic}"
             if label in self._labels:
                 return [(label, 1.0)]
         return self._rank_text(lemma_text(message), message)
