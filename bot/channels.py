@@ -26,6 +26,7 @@ from bot.insights.recorder import recorder
 from bot.marker import TurnMarker, carries_marker, marker_position
 from bot.nlg import context_for
 from bot.nlu.language import judge as language_verdict
+from bot.rasa_internals import collect_text
 from bot.rate_limit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.turns import unavailable_turn
@@ -54,7 +55,7 @@ class WholeTurnCollector(CollectingOutputChannel):
     """Keeps each response as one message; Rasa's collector splits text at blank lines."""
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._persist_message(self._message(recipient_id, text=text))
+        await collect_text(self, recipient_id, text)
 
 
 @dataclass(frozen=True)

@@ -188,19 +188,14 @@ def never_read_half(picked: List[Tuple[Tuple[str, str, str], Dict[str, bool]]]) 
 
 def guard_threshold(model: Path) -> float:
     """The classifier threshold the trained model's crisis guard uses."""
-    import tarfile
-
     from bot.nlu.crisis_guard import CrisisGuard
+    from bot.rasa_internals import predict_node_config
 
-    with tarfile.open(model) as archive:
-        for member in archive.getmembers():
-            if member.name.endswith("metadata.json"):
-                metadata = json.load(archive.extractfile(member))  # type: ignore[arg-type]
-                for node in metadata["predict_schema"]["nodes"].values():
-                    if node["uses"].endswith("CrisisGuard"):
-                        config = {**CrisisGuard.get_default_config(), **node["config"]}
-                        return float(config["classifier_threshold"])
-    raise ValueError(f"no CrisisGuard in {model}")
+    found = predict_node_config(model, CrisisGuard.__name__)
+    if found is None:
+        raise ValueError(f"no CrisisGuard in {model}")
+    config = {**CrisisGuard.get_default_config(), **found}
+    return float(config["classifier_threshold"])
 
 
 if __name__ == "__main__":

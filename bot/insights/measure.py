@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 from rasa.core.tracker_store import TrackerStore
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -44,11 +49,12 @@ def _parse(intent: str, entities: List[Dict[str, Any]], decision: str = "none") 
     ranking = [{"name": intent, "confidence": 0.8}] + [
         {"name": f"faq/topic_{i}", "confidence": 0.02} for i in range(9)
     ]
+    responses = {RESPONSE_SELECTOR_RESPONSES_KEY: [{"text": _TEXT}]}
     return {
         "intent": {"name": intent, "confidence": 0.8},
         "entities": entities,
         "intent_ranking": ranking,
-        "response_selector": {"faq": {"response": {"responses": [{"text": _TEXT}]}}},
+        RESPONSE_SELECTOR_PROPERTY_NAME: {"faq": {RESPONSE_SELECTOR_PREDICTION_KEY: responses}},
         VERDICT_KEY: CrisisVerdict(decision=decision, classifier=0.04).to_parse_data(),
         "personal": {"concerns": ["medication_practical"] if entities else []},
     }
