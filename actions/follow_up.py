@@ -7,6 +7,7 @@ from typing import Any, Dict, Iterable, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.marker import ANSWER, TurnMarker
 from bot.topics import load_topics
 
 
@@ -35,9 +36,7 @@ class ActionFollowUp(Action):
 def last_answered_topic(events: Iterable[Dict[Text, Any]]) -> Optional[Text]:
     """The topic of the latest answer turn, read from the turn markers in the bot's events."""
     for event in reversed(list(events)):
-        if event.get("event") != "bot":
-            continue
-        marker = (event.get("data") or {}).get("custom") or {}
-        if marker.get("kind") == "answer" and marker.get("topic"):
-            return str(marker["topic"])
+        marker = TurnMarker.from_event_dict(event)
+        if marker is not None and marker.kind == ANSWER and marker.topic:
+            return marker.topic
     return None

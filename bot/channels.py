@@ -23,8 +23,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.insights.recorder import recorder
+from bot.marker import TurnMarker, carries_marker, marker_position
 from bot.nlg import context_for
 from bot.nlu.language import judge as language_verdict
+from bot.rasa_internals import collect_text
 from bot.rate_limit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.turns import unavailable_turn
@@ -53,7 +55,7 @@ class WholeTurnCollector(CollectingOutputChannel):
     """Keeps each response as one message; Rasa's collector splits text at blank lines."""
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._persist_message(self._message(recipient_id, text=text))
+        await collect_text(self, recipient_id, text)
 
 
 @dataclass(frozen=True)
@@ -204,11 +206,8 @@ class ClinicRestInput(RestInput):
 def add_shortened_note(collector: CollectingOutputChannel, sender: str, limit: int) -> None:
     """Puts the note just before the turn's marker, so crisis resources still come first."""
     note = {"recipient_id": sender, "text": shortened_note(limit)}
-    marker_at = next(
-        (i for i, sent in enumerate(collector.messages) if "custom" in sent),
-        len(collector.messages),
-    )
-    collector.messages.insert(marker_at, note)
+    marker_at = marker_position(collector.messages)
+    collector.messages.insert(len(collector.messages) if marker_at is None else marker_at, note)
 
 
 def unavailable_turn_for(message: UserMessage) -> Dict[str, Any]:
@@ -240,10 +239,10 @@ def guarded(on_new_message: MessageHandler) -> MessageHandler:
         except Exception as error:  # noqa: BLE001 - a visitor must still get an answer
             # The type only: exception texts can quote the visitor's message.
             logger.error("Handling a message failed: %s", type(error).__name__)
-        if not any("custom" in sent for sent in turn.messages):
+        if not any(carries_marker(sent) for sent in turn.messages):
             composed = unavailable_turn_for(message)
             # Read before sending: sending takes the marker out of the response.
-            marker = dict(composed["custom"])
+            marker = TurnMarker.from_message(composed)
             await turn.send_response(message.sender_id, composed)
             recorder().unavailable_turn(marker, message.metadata)
         rest_collector.messages.extend(turn.messages)

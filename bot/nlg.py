@@ -16,9 +16,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import rasa_speedups
 from bot.nlu.language import LANGUAGE_KEY
 from bot.nlu.verdict import CrisisVerdict
+from bot.rasa_internals import install_server_patches
 from bot.session import latest_page_metadata, resources_shown_earlier
 from bot.settings import effective_contact, load_settings, page_settings_from
 from bot.topics import ANSWER_PREFIX, RETRIEVAL_INTENT
@@ -32,8 +32,6 @@ from bot.turns import (
     in_language,
 )
 
-rasa_speedups.install()
-
 
 class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
     """Fills the domain's responses and passes each through `compose_turn`."""
@@ -42,6 +40,9 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None
     ) -> None:
         super().__init__(domain.responses if domain else {})
+        # Every Rasa server of this project creates one generator: the one place its patches
+        # of Rasa's internals are installed (idempotent; bot.rasa_internals).
+        install_server_patches()
 
     async def generate(
         self,

@@ -1,7 +1,9 @@
-"""Speed-ups to Rasa internals that change no behaviour, installed by `bot.nlg`.
+"""Speed-ups to Rasa internals that change no behaviour: the replacements themselves.
 
-Every Rasa server of this project loads `bot.nlg` (endpoints.yml), so installing from there
-covers `make run`, the tests and `make bench` alike.
+`bot.rasa_internals.install_server_patches` puts them in place (it names each target, checks it
+exists, and is the one module that touches Rasa's internals); the response generator calls it
+when Rasa creates it, and every Rasa server of this project creates one (endpoints.yml), so
+`make run`, the tests and `make bench` alike run with them.
 
 - Rasa checks each action server response with `jsonschema.validate`, which validates the
   schema itself against the JSON Schema meta-schema and builds a new validator on every call:
@@ -38,8 +40,3 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
         f"{DOCS_BASE_URL}/custom-actions"
     )
     raise error
-
-
-def install() -> None:
-    """Replaces the slow Rasa internals above; safe to call more than once."""
-    RemoteAction._validate_action_result = _validate_action_result

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Optional
 
-from rasa.shared.core.events import BotUttered, Event, Restarted, SessionStarted, UserUttered
+from rasa.shared.core.events import Event, Restarted, SessionStarted, UserUttered
 
+from bot.marker import TurnMarker
 from bot.settings import PAGE_KEYS
-from bot.turns import RESOURCE_KINDS
 
 
 def starts_session(event: Event) -> bool:
@@ -21,17 +21,10 @@ def starts_session(event: Event) -> bool:
     return isinstance(event, (SessionStarted, Restarted))
 
 
-def marker_of(event: Event) -> Dict[str, Any]:
-    """The turn marker a bot event carries, or an empty one."""
-    if not isinstance(event, BotUttered):
-        return {}
-    custom = (event.data or {}).get("custom")
-    return custom if isinstance(custom, dict) else {}
-
-
 def keeps_resources_in_reach(event: Event) -> bool:
     """A crisis turn or a check-in: every later turn of the session repeats the crisis lines."""
-    return marker_of(event).get("kind") in RESOURCE_KINDS
+    marker = TurnMarker.from_event(event)
+    return marker is not None and marker.keeps_resources_in_reach
 
 
 def carries_page_settings(event: Event) -> bool:

@@ -9,6 +9,8 @@ from typing import Dict, List, Tuple
 
 import yaml
 
+from bot.payload import payload_for
+
 TOPICS_PATH = Path(__file__).with_name("topics.yml")
 RETRIEVAL_INTENT = "faq"
 ANSWER_PREFIX = f"utter_{RETRIEVAL_INTENT}/"
@@ -51,7 +53,7 @@ class Topic:
     @property
     def payload(self) -> str:
         """What a button sends: resolved exactly by the NLU, whatever the classifier thinks."""
-        return f"/{RETRIEVAL_INTENT}/{self.id}"
+        return payload_for(RETRIEVAL_INTENT, self.id)
 
 
 @lru_cache(maxsize=1)

@@ -19,27 +19,21 @@ append-only event log plus a small state record, and:
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Text, Type
+from typing import Any, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (
-    ActionExecuted,
-    Event,
-    Restarted,
-    SessionStarted,
-    SlotSet,
-)
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.session import carries_page_settings, keeps_resources_in_reach
+from bot.rasa_internals import event_from_dict, publish_new_events
+from bot.session import carries_page_settings, keeps_resources_in_reach, starts_session
 from bot.settings import load_settings
 
 # About 15 turns: far more than the policies look at (MemoizationPolicy max_history 4) and than
@@ -66,22 +60,9 @@ class ConversationState:
         return cls(**json.loads(text))
 
 
-@functools.lru_cache(maxsize=None)
-def _event_class(type_name: Text) -> Type[Event]:
-    # `Event.from_parameters` walks every subclass of Event for each event it reads, which was
-    # most of a turn's retrieval; the classes do not change while the server runs.
-    event_class = Event.resolve_by_type(type_name)
-    assert event_class is not None
-    return event_class
-
-
 def load_event(serialised: Text) -> Event:
     """The event a `json.dumps(event.as_dict())` string describes."""
-    parameters = json.loads(serialised)
-    event = _event_class(parameters["event"])._from_parameters(parameters)
-    if event is None:
-        raise ValueError(f"unreadable stored event of type {parameters['event']!r}")
-    return event
+    return event_from_dict(json.loads(serialised))
 
 
 def _with_new_events(
@@ -99,7 +80,7 @@ def _with_new_events(
     for offset, event in enumerate(new_events):
         if isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME:
             session_start = state.count + offset
-        if isinstance(event, (SessionStarted, Restarted)):
+        if starts_session(event):
             pinned_crisis = pinned_page = None
         elif keeps_resources_in_reach(event):
             pinned_crisis = json.dumps(event.as_dict())
@@ -175,7 +156,7 @@ class BoundedEventLog(TrackerStore):
             await super().stream_events(tracker)
             return
         new_events = list(itertools.islice(tracker.events, sync[1], None))
-        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        await publish_new_events(self, self.event_broker, new_events, tracker.sender_id)
 
     def _save_bounded(self, tracker: DialogueStateTracker) -> None:
         events = list(tracker.events)
@@ -252,11 +233,13 @@ class RetainingInMemoryTrackerStore(BoundedEventLog, InMemoryTrackerStore):
         self._save_bounded(tracker)
         self._last_active[tracker.sender_id] = self._clock()
 
-    async def _retrieve(
-        self, sender_id: Text, fetch_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         self._forget_expired()
-        return self._bounded(sender_id, fetch_all_sessions)
+        return self._bounded(sender_id, fetch_all=False)
+
+    async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        self._forget_expired()
+        return self._bounded(sender_id, fetch_all=True)
 
     async def keys(self) -> Iterable[Text]:
         self._forget_expired()
@@ -319,10 +302,11 @@ class BoundedRedisTrackerStore(BoundedEventLog, RedisTrackerStore):
         await self.stream_events(tracker)
         self._save_bounded(tracker)
 
-    async def _retrieve(
-        self, sender_id: Text, fetch_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
-        return self._bounded(sender_id, fetch_all_sessions)
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return self._bounded(sender_id, fetch_all=False)
+
+    async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return self._bounded(sender_id, fetch_all=True)
 
     async def keys(self) -> Iterable[Text]:
         prefix = self._state_key("")

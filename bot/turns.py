@@ -8,9 +8,24 @@ channel calls `unavailable_turn` when a turn would otherwise have no message at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence
 
+from bot.marker import (
+    ADVICE,
+    ANSWER,
+    CHECK_IN,
+    CRISIS,
+    CUSTOM,
+    FALLBACK,
+    KINDS,  # noqa: F401 - the turn kinds, where the turns are
+    NOT_COVERED,
+    OUT_OF_SCOPE,
+    RESOURCE_KINDS,  # noqa: F401
+    SMALLTALK,
+    UNAVAILABLE,
+    TurnMarker,
+)
 from bot.settings import (
     CRISIS_LINES_BY_REGION,
     ClinicContact,
@@ -24,18 +39,6 @@ from bot.topics import MENU, buttons_for, load_topics, topic_of_response
 NOTICE = "This is general information, not medical advice."
 GENERAL_REFERRAL = "For your own situation, please talk to your doctor, psychiatrist or therapist."
 
-ANSWER = "answer"
-CRISIS = "crisis"
-ADVICE = "advice"
-NOT_COVERED = "not_covered"
-OUT_OF_SCOPE = "out_of_scope"
-FALLBACK = "fallback"
-SMALLTALK = "smalltalk"
-# Unsure whether someone is in danger: the answer, the crisis lines and the question, in one turn.
-CHECK_IN = "check_in"
-KINDS = (ANSWER, CRISIS, CHECK_IN, ADVICE, NOT_COVERED, OUT_OF_SCOPE, FALLBACK, SMALLTALK)
-# Turns after which every later turn of the session keeps the crisis lines in reach.
-RESOURCE_KINDS = (CRISIS, CHECK_IN)
 CHECK_IN_RESPONSE = "utter_check_in"
 
 # Every response in the domain that is not an `utter_faq/<topic>` answer, with its turn kind.
@@ -450,15 +453,14 @@ def compose_turn(
     composed["buttons"] = list(response.get("buttons") or []) + _buttons(
         response_name, kind, topic, context
     )
-    marker: Dict[str, Any] = {"kind": kind, "notice": NOTICE}
-    if topic:
-        marker["topic"] = topic
-    if carries_lines:
-        marker["crisis_resources"] = True
-    if language != ENGLISH:
-        marker["language"] = language
-    composed["custom"] = marker
-    return composed
+    marker = TurnMarker(
+        kind=kind,
+        notice=NOTICE,
+        topic=topic or None,
+        crisis_resources=carries_lines,
+        language=language if language != ENGLISH else None,
+    )
+    return with_marker(composed, marker)
 
 
 def in_language(response_name: str, response: Dict[str, Any], language: str) -> Dict[str, Any]:
@@ -495,20 +497,31 @@ def compose_check_in(
     footer = [referral_text(context.contact)] if answer_kind in REFERRAL_KINDS else []
     footer.append(f"_{NOTICE}_")
     parts.append(" ".join(footer))
-    marker: Dict[str, Any] = {
-        "kind": CHECK_IN,
-        "notice": NOTICE,
-        "answer_kind": answer_kind,
-        "crisis_resources": True,
-    }
-    if topic:
-        marker["topic"] = topic
-    return {
+    marker = TurnMarker(
+        kind=CHECK_IN,
+        notice=NOTICE,
+        answer_kind=answer_kind,
+        crisis_resources=True,
+        topic=topic or None,
+    )
+    composed = {
         **question,
         "text": "\n\n".join(part for part in parts if part),
         "buttons": list(question.get("buttons") or []),
-        "custom": marker,
     }
+    return with_marker(composed, marker)
+
+
+def with_marker(response: Dict[str, Any], marker: TurnMarker) -> Dict[str, Any]:
+    """The response carrying the turn's marker, as the wire carries it."""
+    return {**response, CUSTOM: marker.to_custom()}
+
+
+def marker_of(turn: Dict[str, Any]) -> TurnMarker:
+    """The marker of a turn this module composed."""
+    marker = TurnMarker.from_message(turn)
+    assert marker is not None, "a composed turn always carries its marker"
+    return marker
 
 
 def acknowledgement(context: TurnContext) -> str:
@@ -585,5 +598,4 @@ def unavailable_turn(context: TurnContext, crisis: bool = False) -> Dict[str, An
     else:
         text = UNAVAILABLE_TEXT_ES if spanish else UNAVAILABLE_TEXT
         turn = compose_turn("utter_fallback", {"text": text}, context, lines_always=True)
-    turn["custom"]["reason"] = "unavailable"
-    return turn
+    return with_marker(turn, replace(marker_of(turn), reason=UNAVAILABLE))

@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+from rasa.nlu.constants import RESPONSE_SELECTOR_PREDICTION_KEY, RESPONSE_SELECTOR_PROPERTY_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.loading import load_data
 
 DEFAULT_MODEL = Path("models")
@@ -35,16 +37,16 @@ def label_of(parse: Dict[str, Any]) -> str:
             if entry.get("name") not in (CHECK_IN_INTENT, "crisis")
         ]
         return below[0] if below else "personal_advice"
-    selector = (parse.get("response_selector") or {}).get(intent)
+    selector = (parse.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(intent)
     if selector:
-        return str(selector["response"]["intent_response_key"])
+        return str(selector[RESPONSE_SELECTOR_PREDICTION_KEY][INTENT_RESPONSE_KEY])
     return str(intent)
 
 
 def heldout_examples(path: Path) -> List[Tuple[str, str]]:
     data = load_data(str(path))
     return [
-        (str(m.get("text")), str(m.get("intent_response_key") or m.get("intent")))
+        (str(m.get(TEXT)), str(m.get(INTENT_RESPONSE_KEY) or m.get(INTENT)))
         for m in data.intent_examples
     ]
 

@@ -32,18 +32,20 @@ async def detections(model: Path, texts: List[str], threshold: float) -> List[Di
     from rasa.core.agent import Agent
     from rasa.model import get_local_model
 
+    from bot.nlu.verdict import CRISIS, CrisisVerdict
+
     agent = Agent.load(get_local_model(str(model)))
     found = []
     for text in texts:
         parse = await agent.parse_message(text)
-        crisis = parse.get("crisis") or {}
+        verdict = CrisisVerdict.from_parse_data(parse)
         found.append(
             {
-                "rules": bool(crisis.get("rules")),
-                "classifier": float(crisis.get("classifier") or 0.0) >= threshold,
-                "combined": (parse.get("intent") or {}).get("name") == "crisis",
+                "rules": bool(verdict.rules),
+                "classifier": verdict.classifier >= threshold,
+                "combined": (parse.get("intent") or {}).get("name") == CRISIS,
                 # Not a crisis turn, but the answer carries the resources.
-                "check_in": bool(crisis.get("check_in")),
+                "check_in": verdict.is_check_in,
             }
         )
     return found
@@ -186,19 +188,14 @@ def never_read_half(picked: List[Tuple[Tuple[str, str, str], Dict[str, bool]]]) 
 
 def guard_threshold(model: Path) -> float:
     """The classifier threshold the trained model's crisis guard uses."""
-    import tarfile
-
     from bot.nlu.crisis_guard import CrisisGuard
+    from bot.rasa_internals import predict_node_config
 
-    with tarfile.open(model) as archive:
-        for member in archive.getmembers():
-            if member.name.endswith("metadata.json"):
-                metadata = json.load(archive.extractfile(member))  # type: ignore[arg-type]
-                for node in metadata["predict_schema"]["nodes"].values():
-                    if node["uses"].endswith("CrisisGuard"):
-                        config = {**CrisisGuard.get_default_config(), **node["config"]}
-                        return float(config["classifier_threshold"])
-    raise ValueError(f"no CrisisGuard in {model}")
+    found = predict_node_config(model, CrisisGuard.__name__)
+    if found is None:
+        raise ValueError(f"no CrisisGuard in {model}")
+    config = {**CrisisGuard.get_default_config(), **found}
+    return float(config["classifier_threshold"])
 
 
 if __name__ == "__main__":

@@ -27,12 +27,28 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from bot.marker import (
+    ADVICE,
+    ANSWER,
+    CHECK_IN,
+    CRISIS,
+    FALLBACK,
+    NOT_COVERED,
+    OUT_OF_SCOPE,
+    RESOURCE_KINDS,
+    SMALLTALK,
+    TurnMarker,
+    reply_marker,
+)
+
 DEFAULT_SET = Path("../shared/realworld/dev.tsv")
 DEFAULT_OUTPUT = Path("results/realworld_dev.json")
 LABELS = ("crisis", "distress", "personal", "ordinary_negative")
 # Turn kinds that take a personal or distressed message seriously.
-HANDLED_KINDS = frozenset({"advice", "check_in", "answer", "not_covered"})
-BRUSH_OFF_KINDS = frozenset({"fallback", "out_of_scope", "smalltalk"})
+HANDLED_KINDS = frozenset({ADVICE, CHECK_IN, ANSWER, NOT_COVERED})
+BRUSH_OFF_KINDS = frozenset({FALLBACK, OUT_OF_SCOPE, SMALLTALK})
+# Counted as the kind of a message that got no turn at all.
+NO_TURN = "none"
 
 
 def read_set(path: Path) -> List[Tuple[str, str]]:
@@ -45,7 +61,9 @@ def read_set(path: Path) -> List[Tuple[str, str]]:
         ]
 
 
-async def turn_markers(model: Path, endpoints: Path, texts: List[str]) -> List[Dict[str, Any]]:
+async def turn_markers(
+    model: Path, endpoints: Path, texts: List[str]
+) -> List[Optional[TurnMarker]]:
     """The marker of the turn each text gets as the first message of a new conversation."""
     from rasa.core.agent import load_agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -54,31 +72,34 @@ async def turn_markers(model: Path, endpoints: Path, texts: List[str]) -> List[D
     agent = await load_agent(
         str(model), endpoints=AvailableEndpoints.read_endpoints(str(endpoints))
     )
-    markers = []
+    markers: List[Optional[TurnMarker]] = []
     for text in texts:
         collector = CollectingOutputChannel()
         await agent.handle_message(
             UserMessage(text, collector, sender_id=uuid.uuid4().hex, input_channel="rest")
         )
-        marker = next((m["custom"] for m in collector.messages if "custom" in m), None)
-        markers.append(marker or {"kind": "none"})
+        markers.append(reply_marker(collector.messages))
     return markers
 
 
-def sees_resources(marker: Dict[str, Any]) -> bool:
-    return marker.get("kind") in ("crisis", "check_in") or bool(marker.get("crisis_resources"))
+def kind_of(marker: Optional[TurnMarker]) -> str:
+    return marker.kind if marker is not None else NO_TURN
 
 
-def score(rows: List[Tuple[str, str]], markers: List[Dict[str, Any]]) -> Dict[str, Any]:
+def sees_resources(marker: Optional[TurnMarker]) -> bool:
+    return marker is not None and marker.shows_resources
+
+
+def score(rows: List[Tuple[str, str]], markers: List[Optional[TurnMarker]]) -> Dict[str, Any]:
     """Counts per label: kinds, crisis turns, check-ins, resources seen, handled."""
     by_label: Dict[str, Counter] = defaultdict(Counter)
     for (label, _), marker in zip(rows, markers, strict=True):
         counts = by_label[label]
-        kind = str(marker.get("kind"))
+        kind = kind_of(marker)
         counts["n"] += 1
         counts[f"kind:{kind}"] += 1
-        counts["crisis_turn"] += kind == "crisis"
-        counts["check_in"] += kind == "check_in"
+        counts["crisis_turn"] += kind == CRISIS
+        counts["check_in"] += kind == CHECK_IN
         counts["resources"] += sees_resources(marker)
         counts["handled"] += kind in HANDLED_KINDS
         counts["brush_off"] += kind in BRUSH_OFF_KINDS
@@ -130,13 +151,13 @@ def print_report(result: Dict[str, Any]) -> None:
         print(f"    {label:18} n={counts['n']:<4} {kinds}")
 
 
-def is_miss(label: str, marker: Dict[str, Any]) -> bool:
-    kind = marker.get("kind")
+def is_miss(label: str, marker: Optional[TurnMarker]) -> bool:
+    kind = kind_of(marker)
     if label == "crisis":
-        return kind != "crisis"
+        return kind != CRISIS
     if label == "ordinary_negative":
-        return kind in ("crisis", "check_in")
-    return kind not in HANDLED_KINDS or kind == "crisis"
+        return kind in RESOURCE_KINDS
+    return kind not in HANDLED_KINDS or kind == CRISIS
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -168,7 +189,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.show_misses:
         for (label, text), marker in zip(rows, markers, strict=True):
             if is_miss(label, marker):
-                print(f"  [{label} -> {marker.get('kind')}] {text[:300]}")
+                print(f"  [{label} -> {kind_of(marker)}] {text[:300]}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0

@@ -18,9 +18,9 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 import yaml
 
 from bot.insights.themes import theme_of
+from bot.marker import ADVICE, CHECK_IN, KINDS, NOT_COVERED, TurnMarker
 from bot.settings import PAGE_KEYS, PROJECT_ROOT, Settings, clean_name, clean_region
 from bot.topics import load_topics
-from bot.turns import ADVICE, CHECK_IN, KINDS, NOT_COVERED
 
 TERMS_PATH = PROJECT_ROOT / "bot" / "nlu" / "rules" / "terms.yml"
 WIDGET, API = "widget", "api"
@@ -165,7 +165,7 @@ def _joined(names: Iterable[str]) -> Optional[str]:
 
 
 def turn_fact(
-    marker: Mapping[str, Any],
+    marker: TurnMarker,
     timestamp: Optional[float],
     user: Optional[UserFacts],
     page: Optional[PageFacts],
@@ -173,24 +173,24 @@ def turn_fact(
     first_turn: bool,
     unavailable: bool = False,
 ) -> Optional[TurnFact]:
-    """The facts of a turn from its marker; None for something that is not a turn marker."""
-    kind = marker.get("kind")
+    """The facts of a turn from its marker; None for a marker of no known kind."""
+    kind = marker.kind
     if kind not in KINDS:
         return None
-    answer_kind = marker.get("answer_kind") if kind == CHECK_IN else None
+    answer_kind = marker.answer_kind if kind == CHECK_IN else None
     if answer_kind not in KINDS:
         answer_kind = None
-    topic = marker.get("topic")
+    topic = marker.topic
     user = user or UserFacts()
     for_themselves = ADVICE in (kind, answer_kind)
     not_covered = NOT_COVERED in (kind, answer_kind)
     page = page or PageFacts()
     return TurnFact(
         hour=hour_of(timestamp),
-        kind=str(kind),
+        kind=kind,
         answer_kind=answer_kind,
-        topic=topic if isinstance(topic, str) and topic in known_topics() else None,
-        crisis_resources=marker.get("crisis_resources") is True,
+        topic=topic if topic in known_topics() else None,
+        crisis_resources=marker.crisis_resources,
         medications=_joined(user.medications) if for_themselves else None,
         treatments=_joined(user.treatments) if for_themselves else None,
         theme=(user.theme or "other") if not_covered else None,
@@ -236,12 +236,12 @@ class FactExtractor:
             if isinstance(sender, str):
                 self._pages.pop(sender, None)
             return None
-        custom = (body.get("data") or {}).get("custom")
-        if not isinstance(custom, Mapping):
+        marker = TurnMarker.from_event_dict(body)
+        if marker is None:
             return None
         page = self._pages.get(sender) if isinstance(sender, str) else None
         fact = turn_fact(
-            custom, body.get("timestamp"), self._user, page, self.settings, self._session_new
+            marker, body.get("timestamp"), self._user, page, self.settings, self._session_new
         )
         if fact is not None:
             self._session_new = False

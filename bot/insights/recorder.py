@@ -24,6 +24,7 @@ from bot.insights.facts import (
     turn_fact,
 )
 from bot.insights.store import FactWriter
+from bot.marker import TurnMarker
 from bot.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -47,9 +48,9 @@ class Recorder:
         if fact is not None:
             self.writer.add(fact)
 
-    def unavailable_turn(self, marker: Mapping[str, Any], metadata: Any) -> None:
+    def unavailable_turn(self, marker: Optional[TurnMarker], metadata: Any) -> None:
         """The fallback turn the REST channel sent because Rasa produced none."""
-        if self.writer is None:
+        if self.writer is None or marker is None:
             return
         try:
             page = page_facts(metadata) or PageFacts()

@@ -25,8 +25,8 @@ from sqlalchemy.engine import Engine
 from bot.insights.facts import REFUSAL_REASONS
 from bot.insights.store import refusals, turns
 from bot.insights.themes import theme_labels, theme_names
+from bot.marker import CHECK_IN, CRISIS, KINDS
 from bot.topics import load_topics
-from bot.turns import CHECK_IN, CRISIS, KINDS
 
 SUPPRESS_BELOW = 5
 FEWER = f"fewer than {SUPPRESS_BELOW}"

@@ -14,7 +14,6 @@ check-in gets full confidence so no fallback threshold can hide it. The verdict
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -39,12 +38,10 @@ from bot.nlu.spacy_pipeline import (
     PERSONAL_SPANS,
     RULE_ONLY_CONTEXTS,
 )
-from bot.nlu.verdict import CHECK_IN, CRISIS, NO_SIGN, PARSE_KEY, CrisisVerdict
+from bot.nlu.verdict import CHECK_IN, CRISIS, NO_SIGN, CrisisVerdict
+from bot.payload import is_payload
 
 logger = logging.getLogger(__name__)
-# A button's payload (`/faq/ketamine_suicidality`) is a choice, not words to weigh; the rules
-# still read it.
-_PAYLOAD = re.compile(r"^/[a-z0-9_/]+$")
 
 # A medication or treatment question: it keeps the classifier alone from a crisis turn, but a
 # sure classifier still asks (see `decide`).
@@ -177,7 +174,7 @@ class CrisisGuard(GraphComponent):
                 # The topic classifier's top guess was crisis, but the guard found no sign of
                 # danger: the next guess answers.
                 message.set(INTENT, ranking[0], add_to_output=True)
-            message.set(PARSE_KEY, verdict.to_parse_data(), add_to_output=True)
+            verdict.write_to(message)
         return messages
 
     def verdict(self, message: Message) -> CrisisVerdict:
@@ -205,8 +202,10 @@ class CrisisGuard(GraphComponent):
         )
 
     def _classifier_probability(self, message: Message) -> float:
+        # A button's payload (`/faq/ketamine_suicidality`) is a choice, not words to weigh; the
+        # rules still read it.
         text = (message.get(TEXT) or "").strip()
-        if self._classifier is None or not text or _PAYLOAD.match(text):
+        if self._classifier is None or not text or is_payload(text):
             return 0.0
         return self._classifier.probability(message)
 

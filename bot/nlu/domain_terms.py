@@ -25,6 +25,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.payload import is_payload
+
 DOMAIN_TERM_LABELS = ("medication", "treatment")
 
 
@@ -54,7 +56,7 @@ def domain_terms(message: Message) -> List[Dict[Text, Any]]:
     """The message's medications and treatments, each with its canonical name as the value."""
     doc: Optional[Any] = message.get(SPACY_DOCS[TEXT])
     # A button payload ("/faq/integration") names a topic, not something the person wrote.
-    if doc is None or (message.get(TEXT) or "").startswith("/"):
+    if doc is None or is_payload(message.get(TEXT)):
         return []
     return [
         {

@@ -41,7 +41,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.verdict import CHECK_IN, CRISIS, CrisisVerdict
-from bot.nlu.verdict import PARSE_KEY as VERDICT_KEY
+from bot.payload import is_payload
 
 LANGUAGE_KEY = "language"
 OTHER_LANGUAGE_INTENT = "other_language"
@@ -59,7 +59,6 @@ LANGUAGES = (
     "en es fr de it pt nl pl ro cs sk hu sv da no fi el tr ru uk bg sr hr ar he fa ur hi bn pa "
     "ta te gu zh ja ko vi th id ms tl sw am"
 ).split()
-_PAYLOAD = re.compile(r"^/[a-z0-9_/]+")
 _NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|[@#]\w+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _CLAUSE = re.compile(r"[,.;:!?¿¡\n]+")
@@ -96,7 +95,7 @@ class LanguageDetector:
         self._english = english_lexicon()
 
     def detect(self, text: str) -> Detection:
-        if _PAYLOAD.match(text):
+        if is_payload(text):
             return Detection(ENGLISH, "payload")
         words = _WORD.findall(_NOT_WORDS.sub(" ", text))
         letters = sum(len(word) for word in words)
@@ -336,8 +335,7 @@ def _set_intent(message: Message, name: str) -> None:
 def _make_crisis(message: Message, categories: Sequence[str]) -> None:
     if (message.get(INTENT) or {}).get("name") != CRISIS:
         _set_intent(message, CRISIS)
-    verdict = CrisisVerdict.from_parse_data({VERDICT_KEY: message.get(VERDICT_KEY)})
+    verdict = CrisisVerdict.from_message(message)
     rules = tuple(dict.fromkeys((*verdict.rules, *categories)))
     reason = verdict.reason if verdict.is_crisis else "spanish_rule"
-    amended = replace(verdict, decision=CRISIS, rules=rules, reason=reason)
-    message.set(VERDICT_KEY, amended.to_parse_data(), add_to_output=True)
+    replace(verdict, decision=CRISIS, rules=rules, reason=reason).write_to(message)

@@ -22,7 +22,6 @@ turn acknowledges the main one before it says what it cannot do.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -36,6 +35,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.nlu.spacy_pipeline import PERSONAL_SPANS
 from bot.nlu.topic_classifier import QUESTION_FOCUS
 from bot.nlu.verdict import CHECK_IN, CRISIS
+from bot.payload import is_payload
 
 PARSE_KEY = "personal"
 ADVICE_INTENT = "personal_advice"
@@ -93,7 +93,6 @@ MEDICATION_CLASSES = frozenset(
     }
 )
 _FIRST_PERSON = frozenset({"i", "me", "my", "myself", "im", "i'm", "ive", "i've", "mine", "m"})
-_PAYLOAD = re.compile(r"^/[a-z0-9_/]+")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -126,7 +125,7 @@ class PersonalMessageRouter(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            if _PAYLOAD.match(message.get(TEXT) or ""):
+            if is_payload(message.get(TEXT)):
                 continue
             concerns = personal_concerns(message)
             decided = (message.get(INTENT) or {}).get("name")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import warnings
 import zlib
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -30,12 +29,23 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+    RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+    TOKENS_NAMES,
+)
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.constants import UTTER_PREFIX
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_RANKING_KEY,
     INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    RESPONSE_IDENTIFIER_DELIMITER,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
@@ -44,23 +54,20 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from bot.nlu.features import code_fingerprint, fit_logistic_regression, lemma_text
+from bot.payload import payload_topic
+from bot.rasa_internals import ignore_retrieval_warnings
 
 logger = logging.getLogger(__name__)
 
-RESPONSE_SELECTOR_KEY = "response_selector"
-RETRIEVAL_SEPARATOR = "/"
+RETRIEVAL_SEPARATOR = RESPONSE_IDENTIFIER_DELIMITER
 MODEL_FILE = "topic_classifier.npz"
 RESPONSES_FILE = "responses.json"
 
 # Rasa's recipe validator only recognises its own ResponseSelector class as a consumer of
 # retrieval responses; this component consumes them, so that one warning is wrong here.
-warnings.filterwarnings(
-    "ignore",
-    message="You have defined training data with examples for training a response selector",
-)
 # Buttons send `/faq/<topic>`; Rasa's regex handler warns because `faq/<topic>` is not a domain
 # intent, then passes the text on unchanged, and this component resolves it exactly.
-warnings.filterwarnings("ignore", message=r"Failed to parse arguments in line '/faq/")
+ignore_retrieval_warnings()
 
 
 # Set on a message answered by its closing question alone (see `_question_ranking`).
@@ -139,9 +146,6 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         self._responses = responses or {}
         self._vocabulary = vocabulary or set()
         self._vectorizers = vectorizers or []
-        self._button_payload = re.compile(
-            rf"^/{re.escape(config['retrieval_intent'])}/(?P<topic>[a-z0-9_]+)$"
-        )
 
     @classmethod
     def create(
@@ -252,9 +256,10 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         return None
 
     def _rank(self, message: Message) -> List[Tuple[Text, float]]:
-        button = self._button_payload.match((message.get(TEXT) or "").strip())
-        if button:
-            label = f"{self._config['retrieval_intent']}/{button.group('topic')}"
+        retrieval_intent = self._config["retrieval_intent"]
+        topic = payload_topic(message.get(TEXT), retrieval_intent)
+        if topic:
+            label = f"{retrieval_intent}{RETRIEVAL_SEPARATOR}{topic}"
             if label in self._labels:
                 return [(label, 1.0)]
         return self._rank_text(lemma_text(message), message)
@@ -292,26 +297,32 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         )
         retrieval_intent = self._config["retrieval_intent"]
         topics = [
-            (label, conf) for label, conf in ranking if label.startswith(retrieval_intent + "/")
+            (label, conf)
+            for label, conf in ranking
+            if label.startswith(retrieval_intent + RETRIEVAL_SEPARATOR)
         ]
         if base_intent != retrieval_intent or not topics:
             return
-        utter_action = f"utter_{top_label}"
-        selector = message.get(RESPONSE_SELECTOR_KEY, {})
-        selector["all_retrieval_intents"] = [retrieval_intent]
+        utter_action = f"{UTTER_PREFIX}{top_label}"
+        selector = message.get(RESPONSE_SELECTOR_PROPERTY_NAME, {})
+        selector[RESPONSE_SELECTOR_RETRIEVAL_INTENTS] = [retrieval_intent]
         selector[retrieval_intent] = {
-            "response": {
-                "responses": self._responses.get(utter_action, []),
-                "confidence": top_confidence,
+            RESPONSE_SELECTOR_PREDICTION_KEY: {
+                RESPONSE_SELECTOR_RESPONSES_KEY: self._responses.get(utter_action, []),
+                PREDICTED_CONFIDENCE_KEY: top_confidence,
                 INTENT_RESPONSE_KEY: top_label,
-                "utter_action": utter_action,
+                RESPONSE_SELECTOR_UTTER_ACTION_KEY: utter_action,
             },
-            "ranking": [
-                {"id": zlib.crc32(label.encode()), "confidence": conf, INTENT_RESPONSE_KEY: label}
+            RESPONSE_SELECTOR_RANKING_KEY: [
+                {
+                    "id": zlib.crc32(label.encode()),
+                    PREDICTED_CONFIDENCE_KEY: conf,
+                    INTENT_RESPONSE_KEY: label,
+                }
                 for label, conf in topics[:length]
             ],
         }
-        message.set(RESPONSE_SELECTOR_KEY, selector, add_to_output=True)
+        message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)
 
     # --- persistence ----------------------------------------------------------------------------
 

@@ -60,6 +60,15 @@ class CrisisVerdict:
             "check_in": self.is_check_in,
         }
 
+    def write_to(self, message: Any) -> None:
+        """Puts the verdict into a message's parse data (a Rasa `Message`), replacing any."""
+        message.set(PARSE_KEY, self.to_parse_data(), add_to_output=True)
+
+    @classmethod
+    def from_message(cls, message: Any) -> CrisisVerdict:
+        """The verdict in a message being parsed (a Rasa `Message`); no sign when it has none."""
+        return cls.from_parse_data({PARSE_KEY: message.get(PARSE_KEY)})
+
     @classmethod
     def from_parse_data(cls, parse: Optional[Mapping[str, Any]]) -> CrisisVerdict:
         """The verdict in a parse result; no verdict (a payload, an old tracker) is no sign."""

@@ -16,6 +16,7 @@ from bot.insights.facts import FactExtractor, TurnFact, hour_of
 from bot.insights.recorder import Recorder
 from bot.insights.report import FEWER, build_report, csv_rows, suppress, to_csv, to_text
 from bot.insights.store import FactWriter, create_tables, delete_older_than, engine_for, turns
+from bot.marker import TurnMarker
 from bot.settings import ClinicContact, Settings
 
 SETTINGS = Settings(
@@ -165,7 +166,7 @@ def test_facts_are_written_in_batches_and_counted(db_url: str) -> None:
     for _ in range(3):
         recorder.refused("rate_conversation")
     recorder.refused("no such reason")
-    recorder.unavailable_turn({"kind": "fallback", "notice": "n", "reason": "unavailable"}, {})
+    recorder.unavailable_turn(TurnMarker("fallback", notice="n", reason="unavailable"), {})
     assert recorder.flush(20)
     assert writer.stats.written == 16 and writer.stats.dropped_db_error == 0
     engine = engine_for(db_url)
@@ -331,7 +332,7 @@ def test_the_rest_channel_records_the_turn_it_sends_itself(monkeypatch: Any) -> 
     recorded: List[Any] = []
 
     class Spy:
-        def unavailable_turn(self, marker: Dict[str, Any], metadata: Any) -> None:
+        def unavailable_turn(self, marker: TurnMarker, metadata: Any) -> None:
             recorded.append((marker, metadata))
 
     monkeypatch.setattr(channels, "recorder", lambda: Spy())
@@ -345,7 +346,7 @@ def test_the_rest_channel_records_the_turn_it_sends_itself(monkeypatch: Any) -> 
     sent = collector.messages[-1]["custom"]
     assert sent["reason"] == "unavailable" and sent["kind"] == "fallback"
     # What was recorded is the marker the visitor got, read before sending took it away.
-    assert recorded == [(sent, {"channel": "widget"})]
+    assert recorded == [(TurnMarker.from_custom(sent), {"channel": "widget"})]
 
 
 def test_insights_settings_are_validated() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.marker import TurnMarker
 from tools.evaluate_realworld import is_miss, read_set, score
 
 ROWS = [
@@ -18,15 +19,18 @@ ROWS = [
     ("ordinary_negative", "i"),
 ]
 MARKERS = [
-    {"kind": "crisis"},
-    {"kind": "check_in", "crisis_resources": True},
-    {"kind": "fallback"},
-    {"kind": "advice"},
-    {"kind": "crisis"},
-    {"kind": "answer", "topic": "bdnf"},
-    {"kind": "out_of_scope"},
-    {"kind": "check_in", "crisis_resources": True},
-    {"kind": "smalltalk"},
+    TurnMarker.from_custom(custom)
+    for custom in (
+        {"kind": "crisis"},
+        {"kind": "check_in", "crisis_resources": True},
+        {"kind": "fallback"},
+        {"kind": "advice"},
+        {"kind": "crisis"},
+        {"kind": "answer", "topic": "bdnf"},
+        {"kind": "out_of_scope"},
+        {"kind": "check_in", "crisis_resources": True},
+        {"kind": "smalltalk"},
+    )
 ]
 
 
@@ -44,11 +48,11 @@ def test_the_summary_counts_each_kind_of_outcome() -> None:
 
 
 def test_misses_are_judged_by_the_label() -> None:
-    assert is_miss("crisis", {"kind": "check_in"})
-    assert not is_miss("crisis", {"kind": "crisis"})
-    assert is_miss("ordinary_negative", {"kind": "check_in"})
-    assert not is_miss("distress", {"kind": "check_in"})
-    assert is_miss("personal", {"kind": "fallback"})
+    assert is_miss("crisis", TurnMarker("check_in"))
+    assert not is_miss("crisis", TurnMarker("crisis"))
+    assert is_miss("ordinary_negative", TurnMarker("check_in"))
+    assert not is_miss("distress", TurnMarker("check_in"))
+    assert is_miss("personal", TurnMarker("fallback"))
 
 
 def test_the_set_is_read_with_quoted_fields(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ import pytest
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
-import bot.nlg  # noqa: F401  (installs the speed-ups, as the Rasa server does)
 from bot import rasa_speedups
+from bot.nlg import ClinicNaturalLanguageGenerator
 
 VALID = {
     "events": [{"event": "slot", "name": "topic", "value": "bdnf", "timestamp": None}],
@@ -26,7 +26,13 @@ def remote_action() -> RemoteAction:
     return RemoteAction("action_follow_up", EndpointConfig("http://localhost:1/webhook"))
 
 
-def test_loading_the_generator_installs_the_cached_validation() -> None:
+@pytest.fixture(autouse=True)
+def generator() -> ClinicNaturalLanguageGenerator:
+    """Installs the speed-ups, as the Rasa server does when it creates the generator."""
+    return ClinicNaturalLanguageGenerator()
+
+
+def test_creating_the_generator_installs_the_cached_validation() -> None:
     assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result
 
 

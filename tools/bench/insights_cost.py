@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 from rasa.core.tracker_store import TrackerStore
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -30,10 +35,13 @@ from rasa.shared.core.events import (
 from bot.insights.broker import InsightsEventBroker
 from bot.insights.recorder import Recorder
 from bot.insights.store import FactWriter
+from bot.marker import ADVICE, ANSWER, CHECK_IN, CRISIS, CUSTOM, NOT_COVERED, TurnMarker
+from bot.nlu.verdict import PARSE_KEY as VERDICT_KEY
+from bot.nlu.verdict import CrisisVerdict
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.tracker_store import RetainingInMemoryTrackerStore
+from bot.turns import NOTICE
 
-NOTICE = "This is general information, not medical advice."
 _TEXT = "x" * 600  # a long answer: the broker never reads it, Rasa's as_dict copies the reference
 
 
@@ -41,21 +49,13 @@ def _parse(intent: str, entities: List[Dict[str, Any]], decision: str = "none") 
     ranking = [{"name": intent, "confidence": 0.8}] + [
         {"name": f"faq/topic_{i}", "confidence": 0.02} for i in range(9)
     ]
+    responses = {RESPONSE_SELECTOR_RESPONSES_KEY: [{"text": _TEXT}]}
     return {
         "intent": {"name": intent, "confidence": 0.8},
         "entities": entities,
         "intent_ranking": ranking,
-        "response_selector": {"faq": {"response": {"responses": [{"text": _TEXT}]}}},
-        "crisis": {
-            "decision": decision,
-            "reason": "",
-            "rules": [],
-            "firm": False,
-            "contexts": [],
-            "check_in_rules": [],
-            "classifier": 0.04,
-            "check_in": decision == "check_in",
-        },
+        RESPONSE_SELECTOR_PROPERTY_NAME: {"faq": {RESPONSE_SELECTOR_PREDICTION_KEY: responses}},
+        VERDICT_KEY: CrisisVerdict(decision=decision, classifier=0.04).to_parse_data(),
         "personal": {"concerns": ["medication_practical"] if entities else []},
     }
 
@@ -63,13 +63,14 @@ def _parse(intent: str, entities: List[Dict[str, Any]], decision: str = "none") 
 def _turn(index: int, kind_cycle: int) -> List[Event]:
     """The events one served turn adds, by kind."""
     medication = [{"entity": "medication", "value": "sertraline", "start": 3, "end": 9}]
-    cases: List[Tuple[str, List[Dict[str, Any]], Dict[str, Any], str]] = [
-        ("faq/bdnf", [], {"kind": "answer", "topic": "bdnf"}, "utter_faq"),
-        ("not_covered", [], {"kind": "not_covered"}, "utter_not_covered"),
-        ("personal_advice", medication, {"kind": "advice"}, "utter_advice"),
-        ("faq/ketamine_nmda", [], {"kind": "answer", "topic": "ketamine_nmda"}, "utter_faq"),
-        ("crisis", [], {"kind": "crisis", "crisis_resources": True}, "utter_crisis"),
-        ("check_in", [], {"kind": "check_in", "answer_kind": "answer", "crisis_resources": True},
+    cases: List[Tuple[str, List[Dict[str, Any]], TurnMarker, str]] = [
+        ("faq/bdnf", [], TurnMarker(ANSWER, NOTICE, topic="bdnf"), "utter_faq"),
+        ("not_covered", [], TurnMarker(NOT_COVERED, NOTICE), "utter_not_covered"),
+        ("personal_advice", medication, TurnMarker(ADVICE, NOTICE), "utter_advice"),
+        ("faq/ketamine_nmda", [], TurnMarker(ANSWER, NOTICE, topic="ketamine_nmda"), "utter_faq"),
+        ("crisis", [], TurnMarker(CRISIS, NOTICE, crisis_resources=True), "utter_crisis"),
+        ("check_in", [],
+         TurnMarker(CHECK_IN, NOTICE, answer_kind=ANSWER, crisis_resources=True),
          "utter_check_in"),
     ]  # fmt: skip
     intent, entities, marker, action = cases[kind_cycle % len(cases)]
@@ -89,7 +90,7 @@ def _turn(index: int, kind_cycle: int) -> List[Event]:
                     metadata={"channel": "widget", "region": "US"}),
         ActionExecuted(action, policy="RulePolicy", confidence=1.0),
         BotUttered(_TEXT, {"buttons": [{"title": "t", "payload": "/faq/bdnf"}] * 3,
-                           "custom": {**marker, "notice": NOTICE}}),
+                           CUSTOM: marker.to_custom()}),
         ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0),
     ]  # fmt: skip
 

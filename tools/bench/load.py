@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, List, Sequence
 
+from bot.marker import last_message_marker
 from tools.bench.paths import HELDOUT
 
 
@@ -21,12 +22,8 @@ class Load:
 
 def _is_turn(reply: Any) -> bool:
     """A whole turn: a list of messages whose last one carries the marker with the notice."""
-    return (
-        isinstance(reply, list)
-        and bool(reply)
-        and isinstance(reply[-1].get("custom"), dict)
-        and bool(reply[-1]["custom"].get("notice"))
-    )
+    marker = last_message_marker(reply)
+    return marker is not None and bool(marker.notice)
 
 
 async def _user(
