@@ -1,7 +1,8 @@
 """Deployment settings: read from `clinic.yml`, overridden by environment variables, validated.
 
 This is the one place that reads clinic settings and the one place that validates values a page
-sends as message metadata. Everything else asks `load_settings()` and `contact_for()`.
+sends as message metadata. Everything else asks `load_settings()` and `page_settings_from()`.
+The crisis-line directory is content, in `bot/crisis_lines.yml`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import yaml
+
+# The crisis-line directory is content (bot/crisis_lines.yml); a clinic's own line is a setting.
+# Re-exported for modules that still import the directory from here (bot.turns).
+from bot.crisis_lines import CRISIS_LINES_BY_REGION as CRISIS_LINES_BY_REGION
+from bot.crisis_lines import HelpLine
+from bot.crisis_lines import crisis_lines_for as crisis_lines_for
+from bot.crisis_lines import spanish_lines_for as spanish_lines_for
 
 logger = logging.getLogger(__name__)
 
@@ -41,95 +49,6 @@ _ORIGIN = re.compile(
     r"^(?:https://%s(?:\.%s)*|http://(?:localhost|127\.0\.0\.1))(?::(\d{1,5}))?$"
     % (_HOST_LABEL, _HOST_LABEL)
 )
-
-
-@dataclass(frozen=True)
-class HelpLine:
-    """A crisis line: who answers, how to reach them, and when.
-
-    A line may take calls, texts or both, each on its own number. A text line may ask for a word
-    to start the conversation ("text SHOUT to 85258"); a call line may ask for a key press to
-    reach a service in another language ("call 988 and press 2"). `hours` is shown as given
-    ("24/7"); None shows none, as for a clinic's line whose hours nobody stated.
-    """
-
-    name: str
-    call: Optional[str] = None
-    text: Optional[str] = None
-    text_keyword: Optional[str] = None
-    call_option: Optional[str] = None
-    hours: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class RegionCrisisLines:
-    """What a region's crisis resources are: help lines and the emergency numbers."""
-
-    region_name: str
-    lines: Tuple[HelpLine, ...]
-    # The first is the one shown where there is room for only one.
-    emergency: Tuple[str, ...]
-    # The region's name in Spanish, for a Spanish turn ("el Reino Unido").
-    region_name_es: str = ""
-
-
-# Public, free national lines, each with its hours. A region not listed gets "your local
-# emergency number".
-CRISIS_LINES_BY_REGION: Dict[str, RegionCrisisLines] = {
-    "US": RegionCrisisLines(
-        "the US",
-        (HelpLine("988 Suicide & Crisis Lifeline", call="988", text="988", hours="24/7"),),
-        ("911",),
-        "EE. UU.",
-    ),
-    "CA": RegionCrisisLines(
-        "Canada",
-        (HelpLine("9-8-8 Suicide Crisis Helpline", call="988", text="988", hours="24/7"),),
-        ("911",),
-        "Canadá",
-    ),
-    "GB": RegionCrisisLines(
-        "the UK",
-        (
-            HelpLine("Samaritans", call="116 123", hours="24/7"),
-            HelpLine("Shout", text="85258", text_keyword="SHOUT", hours="24/7"),
-        ),
-        ("999",),
-        "el Reino Unido",
-    ),
-    "IE": RegionCrisisLines(
-        "Ireland",
-        (
-            HelpLine("Samaritans", call="116 123", hours="24/7"),
-            HelpLine("50808", text="50808", hours="24/7"),
-        ),
-        ("112", "999"),
-        "Irlanda",
-    ),
-    "AU": RegionCrisisLines(
-        "Australia", (HelpLine("Lifeline", call="13 11 14", hours="24/7"),), ("000",), "Australia"
-    ),
-    "NZ": RegionCrisisLines(
-        "New Zealand",
-        (HelpLine("Need to talk? 1737", call="1737", text="1737", hours="24/7"),),
-        ("111",),
-        "Nueva Zelanda",
-    ),
-}
-
-# The lines that answer in Spanish, by region; a Spanish turn lists them before the region's own.
-SPANISH_LINES_BY_REGION: Dict[str, Tuple[HelpLine, ...]] = {
-    "US": (
-        HelpLine(
-            "988 Lifeline en español",
-            call="988",
-            call_option="2",
-            text="988",
-            text_keyword="AYUDA",
-            hours="24/7",
-        ),
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -530,12 +449,3 @@ def effective_contact(settings: Settings, page: PageSettings) -> ClinicContact:
         phone=page.contact.phone or deployment.phone,
         booking_url=page.contact.booking_url or deployment.booking_url,
     )
-
-
-def crisis_lines_for(region: str) -> Optional[RegionCrisisLines]:
-    return CRISIS_LINES_BY_REGION.get(region.upper())
-
-
-def spanish_lines_for(region: str) -> Tuple[HelpLine, ...]:
-    """The region's lines that answer in Spanish; none for most regions."""
-    return SPANISH_LINES_BY_REGION.get(region.upper(), ())

@@ -12,8 +12,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.crisis_lines import CRISIS_LINES_BY_REGION, HelpLine
 from bot.nlg import ClinicNaturalLanguageGenerator, context_for
-from bot.settings import CRISIS_LINES_BY_REGION, ClinicContact, HelpLine, Settings
+from bot.settings import ClinicContact, Settings
 from bot.topics import MENU, load_topics
 from bot.turns import (
     BUILT_IN_RESPONSES,
@@ -122,8 +123,6 @@ def test_crisis_resources_come_first_with_call_and_text_links(
 
 
 def test_a_clinic_crisis_line_is_listed_first() -> None:
-    from bot.settings import HelpLine
-
     context = TurnContext(
         Settings(crisis_line=HelpLine("Our on-call nurse", call="555 0100")), ClinicContact(), "US"
     )

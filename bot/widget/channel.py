@@ -27,12 +27,8 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.settings import (
-    CRISIS_LINES_BY_REGION,
-    PROJECT_ROOT,
-    Settings,
-    load_settings,
-)
+from bot.crisis_lines import CRISIS_LINES_BY_REGION
+from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.turns import NOTICE, TurnContext, compose_turn, crisis_resources
 
 STATIC = Path(__file__).resolve().parent / "static"
