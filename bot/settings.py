@@ -2,7 +2,8 @@
 
 This is the one place that reads clinic settings and the one place that validates values a page
 sends as message metadata. Everything else asks `load_settings()` and `page_settings_from()`.
-The crisis-line directory is content, in `bot/crisis_lines.yml`.
+Each setting is one row of `SETTING_FIELDS`. The crisis-line directory is content, in
+`bot/crisis_lines.yml`.
 """
 
 from __future__ import annotations
@@ -161,9 +162,10 @@ def clean_origin(value: Any) -> Tuple[Optional[str], str]:
     return value, ""
 
 
-def _accept(
-    source: str, key: str, value: Any, cleaner: Callable[[Any], Tuple[Optional[str], str]]
-) -> Optional[str]:
+Cleaner = Callable[[Any], Tuple[Optional[str], str]]
+
+
+def _accept(source: str, key: str, value: Any, cleaner: Cleaner) -> Optional[str]:
     """Returns the cleaned value or logs why it was refused; never logs the value itself."""
     if value is None or value == "":
         return None
@@ -174,6 +176,228 @@ def _accept(
 
 
 # --- deployment settings ------------------------------------------------------------------------
+
+# A setting's parser: (its key in clinic.yml, the value found, its default) -> the value to use.
+# A parser never raises and never logs the value: what it cannot use gives the default, with a
+# warning that names the key (a number out of range, silently; a flag is false unless true).
+Parser = Callable[[str, Any, Any], Any]
+
+
+def _cleaned(cleaner: Cleaner) -> Parser:
+    def parse(key: str, value: Any, default: Any) -> Any:
+        return _accept("deployment", key, value, cleaner) or default
+
+    return parse
+
+
+def _positive_int(key: str, value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+def _non_negative_int(key: str, value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number >= 0 else default
+
+
+def _flag(key: str, value: Any, default: bool) -> bool:
+    """True for true, 1, yes and on; anything else given is false."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _origins(key: str, value: Any, default: Tuple[str, ...]) -> Tuple[str, ...]:
+    """A list from the file, or a comma- or space-separated string from the environment."""
+    if value is None or value == "":
+        return default
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list):
+        logger.warning("Ignored deployment setting '%s': not a list.", key)
+        return default
+    origins = (
+        _accept("deployment", f"{key}[{index}]", item, clean_origin)
+        for index, item in enumerate(items)
+    )
+    return tuple(dict.fromkeys(origin for origin in origins if origin))
+
+
+MIN_API_TOKEN_CHARS = 16
+
+
+def _token(key: str, value: Any, default: Optional[str] = None) -> Optional[str]:
+    """A token long enough not to be guessed, or None; the value itself is never logged."""
+    if value is None or value == "":
+        return default
+    token = str(value).strip()
+    if len(token) < MIN_API_TOKEN_CHARS or any(ch.isspace() for ch in token):
+        logger.warning(
+            "Ignored deployment setting '%s': must be at least %d characters, no spaces.",
+            key,
+            MIN_API_TOKEN_CHARS,
+        )
+        return default
+    return token
+
+
+_DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg2")
+
+
+def _db_url(key: str, value: Any, default: str) -> str:
+    """An SQLite or PostgreSQL URL for SQLAlchemy; the URL (it may hold a password) is never
+    logged, only that it was refused."""
+    if value is None or value == "":
+        return default
+    url = str(value).strip()
+    if url.split("://", 1)[0].lower() not in _DB_SCHEMES or "://" not in url:
+        logger.warning(
+            "Ignored deployment setting '%s': must start with sqlite:// or "
+            "postgresql://; using the default SQLite file.",
+            key,
+        )
+        return default
+    return url
+
+
+def _clinic_names(key: str, value: Any, default: Tuple[str, ...]) -> Tuple[str, ...]:
+    """A list from the file, or a ';'-separated string from the environment (names may hold
+    commas, never semicolons)."""
+    if value is None or value == "":
+        return default
+    items = value.split(";") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        logger.warning("Ignored deployment setting '%s': not a list.", key)
+        return default
+    names = (
+        _accept("deployment", f"{key}[{index}]", item, clean_name)
+        for index, item in enumerate(items)
+    )
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _timezone(key: str, value: Any, default: str) -> str:
+    if value is None or value == "":
+        return default
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(value).strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("Ignored deployment setting '%s': not a known time zone.", key)
+        return default
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One deployment setting: where it is read from, how it is checked, what it is without."""
+
+    # The `Settings` attribute it fills; `clinic_*` fill `contact`, `crisis_line_*` the clinic's
+    # own crisis line.
+    name: str
+    # "section.key" in clinic.yml.
+    key: str
+    # The environment variable that overrides the file; empty counts as not set.
+    env: str
+    parse: Parser
+    # When neither the file nor the environment gives it.
+    default: Any
+
+
+SETTING_FIELDS: Tuple[SettingField, ...] = (
+    SettingField("clinic_name", "clinic.name", "CLINIC_NAME", _cleaned(clean_name), None),
+    SettingField("clinic_phone", "clinic.phone", "CLINIC_PHONE", _cleaned(clean_phone), None),
+    SettingField(
+        "clinic_booking_url",
+        "clinic.booking_url",
+        "CLINIC_BOOKING_URL",
+        _cleaned(clean_https_url),
+        None,
+    ),
+    SettingField("crisis_region", "crisis.region", "CRISIS_REGION", _cleaned(clean_region), "US"),
+    SettingField(
+        "crisis_line_name", "crisis.line_name", "CRISIS_LINE_NAME", _cleaned(clean_name), None
+    ),
+    SettingField(
+        "crisis_line_phone", "crisis.line_phone", "CRISIS_LINE_PHONE", _cleaned(clean_phone), None
+    ),
+    SettingField(
+        "crisis_line_text", "crisis.line_text", "CRISIS_LINE_TEXT", _cleaned(clean_phone), None
+    ),
+    SettingField(
+        "crisis_line_hours", "crisis.line_hours", "CRISIS_LINE_HOURS", _cleaned(clean_hours), None
+    ),
+    SettingField(
+        "retention_minutes", "privacy.retention_minutes", "RETENTION_MINUTES", _positive_int, 60
+    ),
+    SettingField(
+        "max_message_chars", "limits.max_message_chars", "MAX_MESSAGE_CHARS", _positive_int, 2000
+    ),
+    SettingField(
+        "widget_frame_ancestors",
+        "widget.frame_ancestors",
+        "WIDGET_FRAME_ANCESTORS",
+        _origins,
+        (),
+    ),
+    SettingField(
+        "widget_demo_origin",
+        "widget.demo_origin",
+        "WIDGET_DEMO_ORIGIN",
+        _cleaned(clean_origin),
+        None,
+    ),
+    SettingField(
+        "max_metadata_chars",
+        "limits.max_metadata_chars",
+        "MAX_METADATA_CHARS",
+        _positive_int,
+        4000,
+    ),
+    SettingField(
+        "rate_limit_conversation_per_minute",
+        "rate_limits.conversation_per_minute",
+        "RATE_LIMIT_CONVERSATION_PER_MINUTE",
+        _non_negative_int,
+        30,
+    ),
+    SettingField(
+        "rate_limit_client_per_minute",
+        "rate_limits.client_per_minute",
+        "RATE_LIMIT_CLIENT_PER_MINUTE",
+        _non_negative_int,
+        300,
+    ),
+    SettingField(
+        "rate_limit_always_allow_first",
+        "rate_limits.always_allow_first",
+        "RATE_LIMIT_ALWAYS_ALLOW_FIRST",
+        _non_negative_int,
+        3,
+    ),
+    SettingField("api_enabled", "api.enabled", "RASA_API_ENABLED", _flag, False),
+    SettingField("api_auth_token", "api.auth_token", "RASA_API_TOKEN", _token, None),
+    SettingField("insights_record", "insights.record", "INSIGHTS_RECORD", _flag, True),
+    SettingField(
+        "insights_db_url", "insights.db_url", "INSIGHTS_DB_URL", _db_url, DEFAULT_INSIGHTS_DB_URL
+    ),
+    SettingField(
+        "insights_retention_days",
+        "insights.retention_days",
+        "INSIGHTS_RETENTION_DAYS",
+        _positive_int,
+        400,
+    ),
+    SettingField("insights_token", "insights.token", "INSIGHTS_TOKEN", _token, None),
+    SettingField("insights_clinics", "insights.clinics", "INSIGHTS_CLINICS", _clinic_names, ()),
+    SettingField("insights_timezone", "insights.timezone", "INSIGHTS_TIMEZONE", _timezone, "UTC"),
+)
 
 
 def _read_file(path: Path) -> Dict[str, Any]:
@@ -191,211 +415,35 @@ def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return section if isinstance(section, Mapping) else {}
 
 
+def _value_of(setting: SettingField, data: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
+    """The environment's value, else the file's, parsed; the default when neither gives one."""
+    section, key = setting.key.split(".")
+    if environ.get(setting.env, "") != "":
+        found: Any = environ[setting.env]
+    elif key in _section(data, section):
+        found = _section(data, section)[key]
+    else:
+        return setting.default
+    return setting.parse(setting.key, found, setting.default)
+
+
 def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
     """Builds settings from the file's data with environment overrides, validating each value."""
-    clinic, crisis = _section(data, "clinic"), _section(data, "crisis")
-    privacy, limits = _section(data, "privacy"), _section(data, "limits")
-    widget = _section(data, "widget")
-    rate_limits, api = _section(data, "rate_limits"), _section(data, "api")
-    insights = _section(data, "insights")
-
-    def pick(env: str, file_value: Any) -> Any:
-        return environ[env] if environ.get(env, "") != "" else file_value
-
-    source = "deployment"
+    values = {setting.name: _value_of(setting, data, environ) for setting in SETTING_FIELDS}
     contact = ClinicContact(
-        name=_accept(source, "clinic.name", pick("CLINIC_NAME", clinic.get("name")), clean_name),
-        phone=_accept(
-            source, "clinic.phone", pick("CLINIC_PHONE", clinic.get("phone")), clean_phone
-        ),
-        booking_url=_accept(
-            source,
-            "clinic.booking_url",
-            pick("CLINIC_BOOKING_URL", clinic.get("booking_url")),
-            clean_https_url,
-        ),
+        name=values.pop("clinic_name"),
+        phone=values.pop("clinic_phone"),
+        booking_url=values.pop("clinic_booking_url"),
     )
-    region = _accept(
-        source, "crisis.region", pick("CRISIS_REGION", crisis.get("region")), clean_region
-    )
-    line_name = _accept(
-        source, "crisis.line_name", pick("CRISIS_LINE_NAME", crisis.get("line_name")), clean_name
-    )
-    line_phone = _accept(
-        source,
-        "crisis.line_phone",
-        pick("CRISIS_LINE_PHONE", crisis.get("line_phone")),
-        clean_phone,
-    )
-    line_text = _accept(
-        source, "crisis.line_text", pick("CRISIS_LINE_TEXT", crisis.get("line_text")), clean_phone
-    )
-    line_hours = _accept(
-        source,
-        "crisis.line_hours",
-        pick("CRISIS_LINE_HOURS", crisis.get("line_hours")),
-        clean_hours,
+    line_name, line_phone, line_text, line_hours = (
+        values.pop(f"crisis_line_{part}") for part in ("name", "phone", "text", "hours")
     )
     clinic_line = (
         HelpLine(line_name, call=line_phone, text=line_text, hours=line_hours)
         if line_name and (line_phone or line_text)
         else None
     )
-    return Settings(
-        contact=contact,
-        crisis_region=region or "US",
-        crisis_line=clinic_line,
-        retention_minutes=_positive_int(
-            pick("RETENTION_MINUTES", privacy.get("retention_minutes")), 60
-        ),
-        max_message_chars=_positive_int(
-            pick("MAX_MESSAGE_CHARS", limits.get("max_message_chars")), 2000
-        ),
-        widget_frame_ancestors=_origins(
-            source,
-            "widget.frame_ancestors",
-            pick("WIDGET_FRAME_ANCESTORS", widget.get("frame_ancestors")),
-        ),
-        widget_demo_origin=_accept(
-            source,
-            "widget.demo_origin",
-            pick("WIDGET_DEMO_ORIGIN", widget.get("demo_origin")),
-            clean_origin,
-        ),
-        max_metadata_chars=_positive_int(
-            pick("MAX_METADATA_CHARS", limits.get("max_metadata_chars")), 4000
-        ),
-        rate_limit_conversation_per_minute=_non_negative_int(
-            pick(
-                "RATE_LIMIT_CONVERSATION_PER_MINUTE",
-                rate_limits.get("conversation_per_minute"),
-            ),
-            30,
-        ),
-        rate_limit_client_per_minute=_non_negative_int(
-            pick("RATE_LIMIT_CLIENT_PER_MINUTE", rate_limits.get("client_per_minute")), 300
-        ),
-        rate_limit_always_allow_first=_non_negative_int(
-            pick("RATE_LIMIT_ALWAYS_ALLOW_FIRST", rate_limits.get("always_allow_first")), 3
-        ),
-        api_enabled=_flag(pick("RASA_API_ENABLED", api.get("enabled"))),
-        api_auth_token=_api_token(pick("RASA_API_TOKEN", api.get("auth_token"))),
-        insights_record=_flag(pick("INSIGHTS_RECORD", insights.get("record", True))),
-        insights_db_url=_db_url(pick("INSIGHTS_DB_URL", insights.get("db_url"))),
-        insights_retention_days=_positive_int(
-            pick("INSIGHTS_RETENTION_DAYS", insights.get("retention_days")), 400
-        ),
-        insights_token=_token(
-            "insights.token", pick("INSIGHTS_TOKEN", insights.get("token"))
-        ),
-        insights_clinics=_clinic_names(pick("INSIGHTS_CLINICS", insights.get("clinics"))),
-        insights_timezone=_timezone(pick("INSIGHTS_TIMEZONE", insights.get("timezone"))),
-    )
-
-
-def _origins(source: str, key: str, value: Any) -> Tuple[str, ...]:
-    """A list from the file, or a comma- or space-separated string from the environment."""
-    if value is None or value == "":
-        return ()
-    items = value.replace(",", " ").split() if isinstance(value, str) else value
-    if not isinstance(items, list):
-        logger.warning("Ignored %s setting '%s': not a list.", source, key)
-        return ()
-    origins = (
-        _accept(source, f"{key}[{index}]", item, clean_origin) for index, item in enumerate(items)
-    )
-    return tuple(dict.fromkeys(origin for origin in origins if origin))
-
-
-MIN_API_TOKEN_CHARS = 16
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _api_token(value: Any) -> Optional[str]:
-    return _token("api.auth_token", value)
-
-
-def _token(key: str, value: Any) -> Optional[str]:
-    """A token long enough not to be guessed, or None; the value itself is never logged."""
-    if value is None or value == "":
-        return None
-    token = str(value).strip()
-    if len(token) < MIN_API_TOKEN_CHARS or any(ch.isspace() for ch in token):
-        logger.warning(
-            "Ignored deployment setting '%s': must be at least %d characters, no spaces.",
-            key,
-            MIN_API_TOKEN_CHARS,
-        )
-        return None
-    return token
-
-
-_DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg2")
-
-
-def _db_url(value: Any) -> str:
-    """An SQLite or PostgreSQL URL for SQLAlchemy; the URL (it may hold a password) is never
-    logged, only that it was refused."""
-    if value is None or value == "":
-        return DEFAULT_INSIGHTS_DB_URL
-    url = str(value).strip()
-    if url.split("://", 1)[0].lower() not in _DB_SCHEMES or "://" not in url:
-        logger.warning(
-            "Ignored deployment setting 'insights.db_url': must start with sqlite:// or "
-            "postgresql://; using the default SQLite file."
-        )
-        return DEFAULT_INSIGHTS_DB_URL
-    return url
-
-
-def _clinic_names(value: Any) -> Tuple[str, ...]:
-    """A list from the file, or a ';'-separated string from the environment (names may hold
-    commas, never semicolons)."""
-    if value is None or value == "":
-        return ()
-    items = value.split(";") if isinstance(value, str) else value
-    if not isinstance(items, list):
-        logger.warning("Ignored deployment setting 'insights.clinics': not a list.")
-        return ()
-    names = (
-        _accept("deployment", f"insights.clinics[{index}]", item, clean_name)
-        for index, item in enumerate(items)
-    )
-    return tuple(dict.fromkeys(name for name in names if name))
-
-
-def _timezone(value: Any) -> str:
-    if value is None or value == "":
-        return "UTC"
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(str(value).strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        logger.warning("Ignored deployment setting 'insights.timezone': not a known time zone.")
-        return "UTC"
-    return str(value).strip()
-
-
-def _non_negative_int(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number >= 0 else default
-
-
-def _positive_int(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default
+    return Settings(contact=contact, crisis_line=clinic_line, **values)
 
 
 def read_settings(environ: Mapping[str, str]) -> Settings:
@@ -411,6 +459,7 @@ def load_settings() -> Settings:
 
 
 # --- per-conversation values sent by the page ---------------------------------------------------
+
 
 PAGE_KEYS = ("clinic_name", "clinic_phone", "booking_url", "region")
 
