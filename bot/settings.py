@@ -2,8 +2,8 @@
 
 This is the one place that reads clinic settings and the one place that validates values a page
 sends as message metadata. Everything else asks `load_settings()` and `page_settings_from()`.
-Each setting is one row of `SETTING_FIELDS`. The crisis-line directory is content, in
-`bot/crisis_lines.yml`.
+Each setting is one row of `SETTING_FIELDS`; each value a page may send, one row of
+`PAGE_FIELDS`. The crisis-line directory is content, in `bot/crisis_lines.yml`.
 """
 
 from __future__ import annotations
@@ -36,14 +36,22 @@ DEFAULT_INSIGHTS_DB_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'insights.sqlite3'
 
 MAX_NAME_CHARS = 80
 MAX_URL_CHARS = 300
+# The rules for the values a page may send (PAGE_FIELDS) are regular expressions that the chat
+# page applies too (`page_field_rules`): write them in the syntax Python and JavaScript share.
 # Letters, digits, spaces and light punctuation: nothing that Markdown or HTML would interpret.
-_NAME = re.compile(r"^[\w .,'&/+-]{1,%d}$" % MAX_NAME_CHARS)
-_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{1,23}[0-9]$")
-_REGION = re.compile(r"^[A-Za-z]{2}$")
+NAME_PATTERN = r"^[\w .,'&/+-]{1,%d}$" % MAX_NAME_CHARS
+# 3-15 digits (the look-ahead counts them), with optional + ( ) - . and spaces.
+PHONE_PATTERN = r"^(?=(?:[^0-9]*[0-9]){3,15}[^0-9]*$)\+?[0-9][0-9 ().-]{1,23}[0-9]$"
+# Case-insensitive; the server also checks that it names a host and carries no credentials.
+URL_PATTERN = r"""^https://[^\s<>"'()\[\]{}\\^`|]{0,%d}$""" % (MAX_URL_CHARS - len("https://"))
+REGION_PATTERN = r"^[A-Za-z]{2}$"
+_NAME = re.compile(NAME_PATTERN)
+_PHONE = re.compile(PHONE_PATTERN)
+_URL = re.compile(URL_PATTERN, re.IGNORECASE)
+_REGION = re.compile(REGION_PATTERN)
 # A line's hours as the clinic words them ("Mon-Fri 9:00-17:00"): no Markdown or HTML.
 MAX_HOURS_CHARS = 60
 _HOURS = re.compile(r"^[\w .,:'&/+-]{1,%d}$" % MAX_HOURS_CHARS)
-_URL_FORBIDDEN = re.compile(r"[\s<>\"'()\[\]{}\\^`|]")
 _HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 # An exact origin that may frame the widget: https anywhere, plain http only on this machine.
 _ORIGIN = re.compile(
@@ -116,8 +124,7 @@ def clean_phone(value: Any) -> Tuple[Optional[str], str]:
     if not isinstance(value, str):
         return None, "not a string"
     value = value.strip()
-    digits = sum(ch.isdigit() for ch in value)
-    if not _PHONE.match(value) or not 3 <= digits <= 15:
+    if not _PHONE.match(value):
         return None, "must be 3-15 digits with optional + ( ) - . and spaces"
     return value, ""
 
@@ -128,7 +135,7 @@ def clean_https_url(value: Any) -> Tuple[Optional[str], str]:
     value = value.strip()
     if not value.lower().startswith("https://"):
         return None, "must be an https:// URL"
-    if len(value) > MAX_URL_CHARS or _URL_FORBIDDEN.search(value):
+    if not _URL.match(value):
         return None, f"must be at most {MAX_URL_CHARS} characters with no spaces or brackets"
     parts = urlsplit(value)
     if not parts.hostname or parts.username or parts.password:
@@ -461,7 +468,50 @@ def load_settings() -> Settings:
 # --- per-conversation values sent by the page ---------------------------------------------------
 
 
-PAGE_KEYS = ("clinic_name", "clinic_phone", "booking_url", "region")
+@dataclass(frozen=True)
+class PageField:
+    """A value a page may send as message metadata, and its rule.
+
+    The server cleans it with `clean`; the chat page applies `pattern` (the regular expression
+    `clean` matches it with) itself, from `page_field_rules()`, before it shows or sends it.
+    """
+
+    key: str
+    clean: Cleaner
+    pattern: str
+    ignore_case: bool = False
+    # Before matching: runs of whitespace become one space (ends are always trimmed).
+    join_spaces: bool = False
+    # After matching: in capitals.
+    upper: bool = False
+
+
+PAGE_FIELDS: Tuple[PageField, ...] = (
+    PageField("clinic_name", clean_name, NAME_PATTERN, join_spaces=True),
+    PageField("clinic_phone", clean_phone, PHONE_PATTERN),
+    PageField("booking_url", clean_https_url, URL_PATTERN, ignore_case=True),
+    PageField("region", clean_region, REGION_PATTERN, upper=True),
+)
+PAGE_KEYS = tuple(rule.key for rule in PAGE_FIELDS)
+
+
+def javascript_pattern(pattern: str) -> str:
+    r"""The pattern for JavaScript's RegExp with the `u` flag: `\w` there means ASCII only, so
+    it is spelt out as Python means it, letters, digits and the underscore in any script."""
+    return pattern.replace(r"\w", r"\p{L}\p{N}_")
+
+
+def page_field_rules() -> Dict[str, Dict[str, Any]]:
+    """The page-field rules for the chat page (bot/widget/static/chat.js), by metadata key."""
+    return {
+        rule.key: {
+            "pattern": javascript_pattern(rule.pattern),
+            "flags": "iu" if rule.ignore_case else "u",
+            "join_spaces": rule.join_spaces,
+            "upper": rule.upper,
+        }
+        for rule in PAGE_FIELDS
+    }
 
 
 @dataclass(frozen=True)
@@ -476,16 +526,17 @@ def page_settings_from(metadata: Any) -> PageSettings:
     """Validates page metadata; invalid values are dropped with a logged warning."""
     if not isinstance(metadata, Mapping):
         return PageSettings()
-    source = "page"
+    values = {
+        rule.key: _accept("page", rule.key, metadata.get(rule.key), rule.clean)
+        for rule in PAGE_FIELDS
+    }
     return PageSettings(
         contact=ClinicContact(
-            name=_accept(source, "clinic_name", metadata.get("clinic_name"), clean_name),
-            phone=_accept(source, "clinic_phone", metadata.get("clinic_phone"), clean_phone),
-            booking_url=_accept(
-                source, "booking_url", metadata.get("booking_url"), clean_https_url
-            ),
+            name=values["clinic_name"],
+            phone=values["clinic_phone"],
+            booking_url=values["booking_url"],
         ),
-        region=_accept(source, "region", metadata.get("region"), clean_region),
+        region=values["region"],
     )
 
 

@@ -10,6 +10,8 @@ import yaml
 
 from bot.settings import (
     DEFAULT_INSIGHTS_DB_URL,
+    PAGE_FIELDS,
+    PAGE_KEYS,
     SETTING_FIELDS,
     ClinicContact,
     Settings,
@@ -17,6 +19,7 @@ from bot.settings import (
     clean_name,
     clean_phone,
     effective_contact,
+    page_field_rules,
     page_settings_from,
     settings_from,
 )
@@ -97,12 +100,17 @@ def test_names_with_markup_or_too_long_are_refused(value: object) -> None:
     assert clean_name(value)[0] is None
 
 
-@pytest.mark.parametrize("value", ["call me", "12", "+1 (555) 010-0199 ext", "tel:988", "1" * 20])
+@pytest.mark.parametrize(
+    "value",
+    ["call me", "12", "+1 (555) 010-0199 ext", "tel:988", "1" * 20, "(1) 2", "1234 5678 9012 3456"],
+)
 def test_phones_with_other_characters_are_refused(value: str) -> None:
     assert clean_phone(value)[0] is None
 
 
-@pytest.mark.parametrize("value", ["988", "+1 (555) 010-0199", "020 7946 0000", "13 11 14"])
+@pytest.mark.parametrize(
+    "value", ["988", "+1 (555) 010-0199", "020 7946 0000", "13 11 14", "123 456 789 012 345"]
+)
 def test_real_phone_numbers_are_accepted(value: str) -> None:
     assert clean_phone(value)[0] == value
 
@@ -270,3 +278,21 @@ def test_every_setting_is_documented_in_clinic_yml_and_the_readme() -> None:
         section, key = setting.key.split(".")
         assert key in data[section], setting.key
         assert setting.env in text and f"`{setting.env}`" in readme, setting.env
+
+
+# --- the values a page may send -----------------------------------------------------------------
+
+
+def test_the_page_fields_are_the_documented_four() -> None:
+    assert PAGE_KEYS == ("clinic_name", "clinic_phone", "booking_url", "region")
+
+
+def test_the_chat_page_gets_the_servers_rules() -> None:
+    rules = page_field_rules()
+    assert list(rules) == list(PAGE_KEYS)
+    for field in PAGE_FIELDS:
+        rule = rules[field.key]
+        # Only `\w` is spelt out (JavaScript's means ASCII only); the rest is the server's pattern.
+        assert rule["pattern"].replace(r"\p{L}\p{N}_", r"\w") == field.pattern
+        assert "u" in rule["flags"] and ("i" in rule["flags"]) == field.ignore_case
+    assert rules["region"]["upper"] and rules["clinic_name"]["join_spaces"]
