@@ -23,8 +23,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.insights.recorder import recorder
-from bot.nlg import context_for
 from bot.nlu.language import judge as language_verdict
+from bot.page_context import context_for
 from bot.rate_limit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.turns import unavailable_turn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import re
 from dataclasses import replace
@@ -13,7 +14,8 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.crisis_lines import CRISIS_LINES_BY_REGION, HelpLine
-from bot.nlg import ClinicNaturalLanguageGenerator, context_for
+from bot.nlg import ClinicNaturalLanguageGenerator
+from bot.page_context import context_for
 from bot.settings import ClinicContact, Settings
 from bot.topics import MENU, load_topics
 from bot.turns import (
@@ -30,6 +32,8 @@ from bot.turns import (
     kind_of,
     unavailable_turn,
 )
+
+from conftest import ROOT
 
 CLINIC = ClinicContact("Bright Path Clinic", "+1 (555) 010-0199", "https://bright.example/book")
 CONTEXTS = {
@@ -184,6 +188,13 @@ def test_context_ignores_invalid_page_values() -> None:
     context = context_for({"clinic_name": "<b>x</b>", "region": "US1", "booking_url": "http://x"})
     assert context.contact == context.settings.contact
     assert context.region == context.settings.crisis_region
+
+
+def test_the_channels_build_a_turn_context_without_the_response_generator() -> None:
+    for module in ("bot/channels.py", "bot/page_context.py"):
+        tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "bot.nlg" not in imported, module
 
 
 @pytest.mark.parametrize("name", ["utter_faq/not_a_topic", "utter_something_new"])
