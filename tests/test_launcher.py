@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from typing import Any, Dict, List
 
 import pytest
 
@@ -56,3 +58,82 @@ def test_ctrl_c_stops_both_servers() -> None:
     finally:
         if run.poll() is None:
             run.kill()
+
+
+WARN = (
+    "import warnings; warnings.warn('old', DeprecationWarning); "
+    "warnings.warn('soon', FutureWarning)"
+)
+
+
+def stderr_of(env: Dict[str, str]) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", WARN], env=env, capture_output=True, text=True, check=True
+    ).stderr
+
+
+def test_what_the_launcher_starts_keeps_library_warnings_quiet_unless_verbose(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
+    quiet = launcher.server_env({"CLINIC_NAME": "Bright Path Clinic"})
+    assert quiet["PYTHONWARNINGS"] == launcher.QUIET_WARNINGS
+    assert quiet["TF_CPP_MIN_LOG_LEVEL"] == "3" and quiet["CLINIC_NAME"] == "Bright Path Clinic"
+    assert stderr_of(quiet) == ""
+    verbose = launcher.server_env(verbose=True)
+    assert "PYTHONWARNINGS" not in verbose and verbose["TF_CPP_MIN_LOG_LEVEL"] == "1"
+    shown = stderr_of(verbose)
+    assert "DeprecationWarning: old" in shown and "FutureWarning: soon" in shown
+    # A PYTHONWARNINGS of one's own is kept.
+    monkeypatch.setenv("PYTHONWARNINGS", "error")
+    assert launcher.server_env()["PYTHONWARNINGS"] == "error"
+
+
+def test_rasa_runs_without_library_deprecation_warnings_unless_verbose() -> None:
+    assert launcher.rasa_command() == [sys.executable, "-m", "bot.quiet_rasa"]
+    assert launcher.rasa_command(verbose=True) == [launcher._bin("rasa")]
+    # Sanic turns DeprecationWarning back on when imported; they stay hidden all the same, and
+    # any other warning is shown.
+    code = (
+        "import warnings, bot.quiet_rasa as quiet; quiet.install(); "
+        "warnings.filterwarnings('once', category=DeprecationWarning); "
+        "warnings.warn('old', DeprecationWarning); warnings.warn('soon', FutureWarning); "
+        "warnings.warn('check your domain', UserWarning)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stderr
+    assert "UserWarning: check your domain" in shown
+    assert "old" not in shown and "soon" not in shown
+
+
+def test_verbose_reaches_training_and_the_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: List[Any] = []
+    monkeypatch.setattr(launcher, "run", lambda verbose=False: calls.append(("run", verbose)) or 0)
+    monkeypatch.setattr(
+        launcher,
+        "train_if_needed",
+        lambda force=False, verbose=False: calls.append(("train", force, verbose)),
+    )
+    assert launcher.main(["run"]) == 0 and launcher.main(["run", "--verbose"]) == 0
+    assert launcher.main(["train", "--verbose"]) == 0
+    assert calls == [("run", False), ("run", True), ("train", False, True)]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+@pytest.mark.parametrize("target", ["run", "train"])
+def test_make_verbose_1_passes_the_flag(target: str) -> None:
+    def command(*args: str) -> str:
+        printed = subprocess.run(
+            ["make", "-n", "--no-print-directory", target, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return printed.strip().splitlines()[-1]
+
+    assert command().split()[-1] == target
+    assert command("VERBOSE=1").endswith(f"bot.launcher {target} --verbose")
+    assert command("VERBOSE=0").split()[-1] == target
