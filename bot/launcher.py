@@ -163,10 +163,14 @@ def start_action_server(
     log: Optional[IO] = None,
     verbose: bool = False,
 ) -> subprocess.Popen:
+    """Starts the action server, listening on `servers.actions_host` (loopback by default: only
+    the Rasa server calls it). Rasa's SDK takes the address from SANIC_HOST only."""
+    actions_env = server_env(env, verbose)
+    actions_env["SANIC_HOST"] = read_settings(actions_env).actions_host
     return subprocess.Popen(
         [*rasa_command(verbose), "run", "actions", "--actions", "actions", "--port", str(port)],
         cwd=ROOT,
-        env=server_env(env, verbose),
+        env=actions_env,
         stdout=log,
         stderr=log,
     )
@@ -189,8 +193,10 @@ def start_rasa_server(
     model: Path = MODEL,
     verbose: bool = False,
 ) -> subprocess.Popen:
-    """Starts the Rasa server; `env` adds to this process's environment (settings overrides)."""
+    """Starts the Rasa server on `servers.rasa_host` (every interface by default); `env` adds to
+    this process's environment (settings overrides)."""
     rasa_env = server_env(env, verbose)
+    settings = read_settings(rasa_env)
     return subprocess.Popen(
         [
             *rasa_command(verbose),
@@ -201,9 +207,11 @@ def start_rasa_server(
             str(endpoints),
             "--credentials",
             "credentials.yml",
+            "--interface",
+            settings.rasa_host,
             "--port",
             str(port),
-            *rasa_api_args(read_settings(rasa_env)),
+            *rasa_api_args(settings),
         ],
         cwd=ROOT,
         env=rasa_env,

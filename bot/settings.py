@@ -8,6 +8,7 @@ Each setting is one row of `SETTING_FIELDS`; each value a page may send, one row
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -106,6 +107,10 @@ class Settings:
     insights_clinics: Tuple[str, ...] = ()
     # Where a day begins and ends on the staff page and in `make insights`.
     insights_timezone: str = "UTC"
+    # The addresses the servers listen on (bot.launcher): the Rasa server on every interface,
+    # the action server, which only the Rasa server calls, on this machine's loopback only.
+    rasa_host: str = "0.0.0.0"
+    actions_host: str = "127.0.0.1"
 
 
 # --- validators: return the clean value, or None with the reason -------------------------------
@@ -165,6 +170,20 @@ def clean_origin(value: Any) -> Tuple[Optional[str], str]:
     value = value.strip().lower()
     match = _ORIGIN.match(value)
     if not match or (match.group(1) and not 0 < int(match.group(1)) < 65536):
+        return None, reason
+    return value, ""
+
+
+def clean_host(value: Any) -> Tuple[Optional[str], str]:
+    reason = "must be localhost or an IP address to listen on, such as 127.0.0.1 or 0.0.0.0"
+    if not isinstance(value, str):
+        return None, reason
+    value = value.strip()
+    if value.lower() == "localhost":
+        return "localhost", ""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
         return None, reason
     return value, ""
 
@@ -404,6 +423,14 @@ SETTING_FIELDS: Tuple[SettingField, ...] = (
     SettingField("insights_token", "insights.token", "INSIGHTS_TOKEN", _token, None),
     SettingField("insights_clinics", "insights.clinics", "INSIGHTS_CLINICS", _clinic_names, ()),
     SettingField("insights_timezone", "insights.timezone", "INSIGHTS_TIMEZONE", _timezone, "UTC"),
+    SettingField("rasa_host", "servers.rasa_host", "RASA_HOST", _cleaned(clean_host), "0.0.0.0"),
+    SettingField(
+        "actions_host",
+        "servers.actions_host",
+        "ACTIONS_HOST",
+        _cleaned(clean_host),
+        "127.0.0.1",
+    ),
 )
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
@@ -137,3 +138,59 @@ def test_make_verbose_1_passes_the_flag(target: str) -> None:
     assert command().split()[-1] == target
     assert command("VERBOSE=1").endswith(f"bot.launcher {target} --verbose")
     assert command("VERBOSE=0").split()[-1] == target
+
+
+class Started:
+    """Stands in for subprocess.Popen: keeps the command line and the environment."""
+
+    calls: List["Started"] = []
+
+    def __init__(self, args: List[str], env: Dict[str, str], **kwargs: Any) -> None:
+        self.args, self.env = args, env
+        Started.calls.append(self)
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> List[Started]:
+    for name in ("ACTIONS_HOST", "RASA_HOST", "SANIC_HOST", "CLINIC_SETTINGS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(launcher.subprocess, "Popen", Started)
+    Started.calls = []
+    return Started.calls
+
+
+def test_the_action_server_listens_on_loopback_unless_configured(started: List[Started]) -> None:
+    launcher.start_action_server(5999)
+    launcher.start_action_server(5999, env={"ACTIONS_HOST": "0.0.0.0"})
+    # Rasa's SDK has no option for it: it listens where SANIC_HOST says.
+    assert [call.env["SANIC_HOST"] for call in started] == ["127.0.0.1", "0.0.0.0"]
+    assert started[0].args[-6:] == ["run", "actions", "--actions", "actions", "--port", "5999"]
+
+
+def test_the_rasa_server_listens_everywhere_unless_configured(
+    started: List[Started], tmp_path: Any
+) -> None:
+    endpoints = tmp_path / "endpoints.yml"
+    launcher.start_rasa_server(5998, endpoints)
+    launcher.start_rasa_server(5998, endpoints, env={"RASA_HOST": "127.0.0.1"})
+    interfaces = [call.args[call.args.index("--interface") + 1] for call in started]
+    assert interfaces == ["0.0.0.0", "127.0.0.1"]
+
+
+def listening(port: int) -> set:
+    """The local addresses of the sockets listening on this port (Linux's /proc/net/tcp*)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            local, state = row.split()[1], row.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+@pytest.mark.servers
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="not Linux")
+def test_only_this_machine_can_reach_the_action_server(servers: Dict[str, Any]) -> None:
+    assert listening(servers["actions_port"]) == {"0100007F"}  # 127.0.0.1
+    assert "00000000" in listening(servers["rasa_port"])  # 0.0.0.0

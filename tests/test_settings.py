@@ -216,6 +216,8 @@ CASES: Dict[str, Tuple[Any, str, Any, str, Any]] = {
     "insights_timezone": (
         "Europe/London", "America/Chicago", "America/Chicago", "Mars/Olympus", "UTC",
     ),
+    "rasa_host": ("127.0.0.1", "::", "::", "everywhere", "0.0.0.0"),
+    "actions_host": ("0.0.0.0", " localhost ", "localhost", "10.0.0.5:5055", "127.0.0.1"),
 }  # fmt: skip
 # The settings whose parser falls back silently: a number or a flag.
 QUIET = {
