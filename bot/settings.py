@@ -451,11 +451,12 @@ def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 def _value_of(setting: SettingField, data: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
     """The environment's value, else the file's, parsed; the default when neither gives one."""
-    section, key = setting.key.split(".")
+    section_name, key = setting.key.split(".")
+    section = _section(data, section_name)
     if environ.get(setting.env, "") != "":
         found: Any = environ[setting.env]
-    elif key in _section(data, section):
-        found = _section(data, section)[key]
+    elif key in section:
+        found = section[key]
     else:
         return setting.default
     return setting.parse(setting.key, found, setting.default)
