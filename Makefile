@@ -14,6 +14,9 @@ CRISIS_MAX_FPR := 0.03
 REALWORLD_DEV ?= ../shared/realworld/dev.tsv
 # `make bench PEER_EPOCH_FRACTION=0.1` trains a cheaper peer on a busy machine (say so when quoting).
 PEER_EPOCH_FRACTION ?= 1.0
+# `make run VERBOSE=1` (or train) also shows the libraries' deprecation warnings.
+VERBOSE ?=
+LAUNCHER_FLAGS := $(if $(filter-out 0,$(VERBOSE)),--verbose)
 
 .PHONY: help setup system-deps run train test eval realworld crisis-eval crisis-dev bench profile insights lint lock clean
 
@@ -29,10 +32,10 @@ $(SPACY): $(VENV)/.installed bot/nlu/spacy_pipeline.py $(wildcard bot/nlu/rules/
 setup: $(VENV)/.installed $(SPACY) ## Create the virtual environment and build the spaCy pipeline
 
 train: setup ## Train the model, only if data, domain, config or NLU code changed
-	$(PY) -m bot.launcher train
+	$(PY) -m bot.launcher train $(LAUNCHER_FLAGS)
 
-run: setup ## Set up, train if needed, start the assistant; Ctrl-C stops it
-	$(PY) -m bot.launcher run
+run: setup ## Set up, train if needed, start the assistant; Ctrl-C stops it (VERBOSE=1: library warnings too)
+	$(PY) -m bot.launcher run $(LAUNCHER_FLAGS)
 
 test: train system-deps ## Set up and run every test: lint, data validation, unit, stories, HTTP, held-out eval
 	$(MAKE) --no-print-directory lint

@@ -14,7 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -24,8 +24,8 @@ from sanic.response import HTTPResponse
 
 from bot.insights.recorder import recorder
 from bot.marker import TurnMarker, carries_marker, marker_position
-from bot.nlg import context_for
 from bot.nlu.language import judge as language_verdict
+from bot.page_context import context_for
 from bot.rasa_internals import collect_text
 from bot.rate_limit import RateLimiter
 from bot.settings import PROJECT_ROOT, Settings, load_settings
@@ -81,7 +81,7 @@ class Admitted:
     shortened: bool
 
 
-def clean_text(text: str, limit: int) -> tuple[str, bool]:
+def clean_text(text: str, limit: int) -> Tuple[str, bool]:
     text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text))
     if len(text) > limit:
         return text[:limit], True

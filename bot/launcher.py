@@ -2,6 +2,9 @@
 
 python -m bot.launcher train   # train only if data, domain, config or NLU code changed
 python -m bot.launcher run     # train if needed, start both servers, stop both on Ctrl-C
+
+Training and the servers print their progress, the ready line and errors; the libraries'
+deprecation warnings appear only with --verbose (`make run VERBOSE=1`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO, Iterable, List, Mapping, Optional
+from typing import IO, Dict, Iterable, List, Mapping, Optional
 
 from bot.settings import Settings, read_settings
 from bot.widget.demo import start_demo_server
@@ -38,10 +41,23 @@ SPACY_INPUTS = ("bot/nlu/spacy_pipeline.py", "bot/nlu/rules")
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = 5055  # endpoints.yml points the Rasa server here
 READY_TIMEOUT_S = 180
+# Warnings from the libraries (pkg_resources, distutils, Keras, TensorFlow, matplotlib,
+# SQLAlchemy...) about their own future: nothing a person running the assistant can act on.
+# For the processes that do not turn them back on; Rasa does, hence `rasa_command`.
+QUIET_WARNINGS = ",".join(
+    f"ignore::{category}"
+    for category in ("DeprecationWarning", "PendingDeprecationWarning", "FutureWarning")
+)
 
 
 def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
+
+
+def rasa_command(verbose: bool = False) -> List[str]:
+    """Rasa's command line: without the libraries' deprecation warnings (`bot.quiet_rasa`)
+    unless `verbose`."""
+    return [_bin("rasa")] if verbose else [sys.executable, "-m", "bot.quiet_rasa"]
 
 
 def _files(paths: Iterable[str]) -> List[Path]:
@@ -64,17 +80,22 @@ def fingerprint(inputs: Iterable[str] = TRAINING_INPUTS) -> str:
     return digest.hexdigest()
 
 
-def build_spacy_pipeline() -> None:
+def build_spacy_pipeline(verbose: bool = False) -> None:
     """Builds the spaCy pipeline when it is missing or older than its code or rules."""
     meta = SPACY_PIPELINE / "meta.json"
     newest_input = max(path.stat().st_mtime for path in _files(SPACY_INPUTS))
     if not meta.exists() or meta.stat().st_mtime < newest_input:
-        subprocess.run([sys.executable, "-m", "bot.nlu.spacy_pipeline"], cwd=ROOT, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "bot.nlu.spacy_pipeline"],
+            cwd=ROOT,
+            env=server_env(verbose=verbose),
+            check=True,
+        )
 
 
-def train_if_needed(force: bool = False) -> bool:
+def train_if_needed(force: bool = False, verbose: bool = False) -> bool:
     """Trains a model unless the current one was trained from the same inputs."""
-    build_spacy_pipeline()
+    build_spacy_pipeline(verbose)
     current = fingerprint()
     if not force and MODEL.exists() and FINGERPRINT.exists():
         if FINGERPRINT.read_text().strip() == current:
@@ -87,9 +108,10 @@ def train_if_needed(force: bool = False) -> bool:
     spacy_current = fingerprint(SPACY_INPUTS)
     spacy_changed = not SPACY_FINGERPRINT.exists() or SPACY_FINGERPRINT.read_text() != spacy_current
     subprocess.run(
-        [_bin("rasa"), "train", "--fixed-model-name", "current", "--out", "models"]
+        [*rasa_command(verbose), "train", "--fixed-model-name", "current", "--out", "models"]
         + (["--force"] if spacy_changed else []),
         cwd=ROOT,
+        env=server_env(verbose=verbose),
         check=True,
     )
     FINGERPRINT.write_text(current)
@@ -111,13 +133,15 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout_s: float) -> N
     raise RuntimeError(f"{url} was not ready within {timeout_s:.0f} s")
 
 
-def _server_env(env: Optional[Mapping[str, str]] = None) -> dict:
-    return {
-        **os.environ,
-        **(env or {}),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-    }
+def server_env(env: Optional[Mapping[str, str]] = None, verbose: bool = False) -> Dict[str, str]:
+    """The environment of what the launcher starts (training, both servers): this process's
+    with `env` added, and without the libraries' deprecation warnings unless `verbose` (a
+    PYTHONWARNINGS of one's own is kept either way)."""
+    merged = {**os.environ, **(env or {}), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    if not verbose:
+        merged["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        merged.setdefault("PYTHONWARNINGS", QUIET_WARNINGS)
+    return merged
 
 
 def rasa_api_args(settings: Settings) -> List[str]:
@@ -135,11 +159,16 @@ def start_action_server(
     port: int = ACTIONS_PORT,
     env: Optional[Mapping[str, str]] = None,
     log: Optional[IO] = None,
+    verbose: bool = False,
 ) -> subprocess.Popen:
+    """Starts the action server, listening on `servers.actions_host` (loopback by default: only
+    the Rasa server calls it). Rasa's SDK takes the address from SANIC_HOST only."""
+    actions_env = server_env(env, verbose)
+    actions_env["SANIC_HOST"] = read_settings(actions_env).actions_host
     return subprocess.Popen(
-        [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        [*rasa_command(verbose), "run", "actions", "--actions", "actions", "--port", str(port)],
         cwd=ROOT,
-        env=_server_env(env),
+        env=actions_env,
         stdout=log,
         stderr=log,
     )
@@ -160,12 +189,15 @@ def start_rasa_server(
     env: Optional[Mapping[str, str]] = None,
     log: Optional[IO] = None,
     model: Path = MODEL,
+    verbose: bool = False,
 ) -> subprocess.Popen:
-    """Starts the Rasa server; `env` adds to this process's environment (settings overrides)."""
-    server_env = _server_env(env)
+    """Starts the Rasa server on `servers.rasa_host` (every interface by default); `env` adds to
+    this process's environment (settings overrides)."""
+    rasa_env = server_env(env, verbose)
+    settings = read_settings(rasa_env)
     return subprocess.Popen(
         [
-            _bin("rasa"),
+            *rasa_command(verbose),
             "run",
             "--model",
             str(model),
@@ -173,12 +205,14 @@ def start_rasa_server(
             str(endpoints),
             "--credentials",
             "credentials.yml",
+            "--interface",
+            settings.rasa_host,
             "--port",
             str(port),
-            *rasa_api_args(read_settings(server_env)),
+            *rasa_api_args(settings),
         ],
         cwd=ROOT,
-        env=server_env,
+        env=rasa_env,
         stdout=log,
         stderr=log,
     )
@@ -192,18 +226,20 @@ def start_servers(
     env: Optional[Mapping[str, str]] = None,
     log: Optional[IO] = None,
     model: Path = MODEL,
+    verbose: bool = False,
 ) -> List[subprocess.Popen]:
     """Starts the action server and the Rasa server; returns once both answer.
 
     `endpoints` must point the Rasa server at `actions_port`; `env` overrides settings and `log`
     receives both servers' output (default: this process's). With `widget_demo_origin`, the Rasa
-    server lets a page at that origin (the widget's demo page) embed the widget.
+    server lets a page at that origin (the widget's demo page) embed the widget. `verbose` keeps
+    the libraries' deprecation warnings in their output.
     """
     if widget_demo_origin:
         env = {**(env or {}), "WIDGET_DEMO_ORIGIN": widget_demo_origin}
-    actions = start_action_server(actions_port, env, log)
+    actions = start_action_server(actions_port, env, log, verbose)
     try:
-        rasa = start_rasa_server(rasa_port, endpoints, env, log, model)
+        rasa = start_rasa_server(rasa_port, endpoints, env, log, model, verbose)
     except BaseException:
         stop([actions])
         raise
@@ -245,19 +281,19 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run() -> int:
+def run(verbose: bool = False) -> int:
     # Ctrl-C and a service manager's SIGTERM both stop the two servers, even when this process
     # was started in the background, where SIGINT is ignored by default.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     try:
-        train_if_needed()
+        train_if_needed(verbose=verbose)
         # `make run` is the demo: a clinic intake page with the widget on a port of its own.
         demo = start_demo_server(demo_port(), f"http://localhost:{RASA_PORT}")
         insights_env, insights_note = demo_insights_token(os.environ)
         processes = start_servers(  # stops them if interrupted
-            widget_demo_origin=demo_origin(), env=insights_env
+            widget_demo_origin=demo_origin(), env=insights_env, verbose=verbose
         )
     except KeyboardInterrupt:
         print("\nStopped before the assistant was ready.")
@@ -278,7 +314,7 @@ def run() -> int:
                 # Crisis turns and the notice do not need it, but follow-ups do: bring it back.
                 print("The action server exited; restarting it.", file=sys.stderr)
                 time.sleep(2)
-                processes[0] = start_action_server(ACTIONS_PORT)
+                processes[0] = start_action_server(ACTIONS_PORT, verbose=verbose)
             time.sleep(0.5)
         print("The Rasa server exited; stopping.", file=sys.stderr)
         return 1
@@ -290,18 +326,21 @@ def run() -> int:
         stop(processes)
 
 
-def main() -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("command", choices=["train", "run"])
     parser.add_argument("--force", action="store_true", help="train even when nothing changed")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--verbose", action="store_true", help="show the libraries' deprecation warnings too"
+    )
+    args = parser.parse_args(argv)
     os.chdir(ROOT)
     if args.command == "train":
-        train_if_needed(force=args.force)
+        train_if_needed(force=args.force, verbose=args.verbose)
         return 0
-    return run()
+    return run(verbose=args.verbose)
 
 
 if __name__ == "__main__":

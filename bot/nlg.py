@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -18,9 +18,9 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.nlu.language import LANGUAGE_KEY
 from bot.nlu.verdict import CrisisVerdict
+from bot.page_context import context_for
 from bot.rasa_internals import install_server_patches
 from bot.session import latest_page_metadata, resources_shown_earlier
-from bot.settings import effective_contact, load_settings, page_settings_from
 from bot.topics import ANSWER_PREFIX, RETRIEVAL_INTENT
 from bot.turns import (
     BUILT_IN_RESPONSES,
@@ -111,21 +111,6 @@ def message_language(parse: Dict[str, Any]) -> str:
     """The language bot.nlu.language found in the message; English when it found none."""
     language = parse.get(LANGUAGE_KEY)
     return language if isinstance(language, str) and _LANGUAGE_CODE.match(language) else ENGLISH
-
-
-def context_for(
-    metadata: Any, nearby_topics: Sequence[str] = (), crisis_earlier: bool = False
-) -> TurnContext:
-    """The deployment's settings, overridden by the valid values the page sent as metadata."""
-    settings = load_settings()
-    page = page_settings_from(metadata)
-    return TurnContext(
-        settings=settings,
-        contact=effective_contact(settings, page),
-        region=page.region or settings.crisis_region,
-        nearby_topics=tuple(nearby_topics),
-        crisis_earlier=crisis_earlier,
-    )
 
 
 def _entity_values(parse: Dict[str, Any], entity: str) -> Tuple[str, ...]:

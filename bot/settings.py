@@ -1,11 +1,14 @@
 """Deployment settings: read from `clinic.yml`, overridden by environment variables, validated.
 
 This is the one place that reads clinic settings and the one place that validates values a page
-sends as message metadata. Everything else asks `load_settings()` and `contact_for()`.
+sends as message metadata. Everything else asks `load_settings()` and `page_settings_from()`.
+Each setting is one row of `SETTING_FIELDS`; each value a page may send, one row of
+`PAGE_FIELDS`. The crisis-line directory is content, in `bot/crisis_lines.yml`.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -17,6 +20,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
+# The crisis-line directory is content (bot/crisis_lines.yml); a clinic's own line is a setting.
+# Re-exported for modules that still import the directory from here (bot.turns).
+from bot.crisis_lines import HelpLine
+
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -27,109 +34,28 @@ DEFAULT_INSIGHTS_DB_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'insights.sqlite3'
 
 MAX_NAME_CHARS = 80
 MAX_URL_CHARS = 300
+# The rules for the values a page may send (PAGE_FIELDS) are regular expressions that the chat
+# page applies too (`page_field_rules`): write them in the syntax Python and JavaScript share.
 # Letters, digits, spaces and light punctuation: nothing that Markdown or HTML would interpret.
-_NAME = re.compile(r"^[\w .,'&/+-]{1,%d}$" % MAX_NAME_CHARS)
-_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{1,23}[0-9]$")
-_REGION = re.compile(r"^[A-Za-z]{2}$")
+NAME_PATTERN = r"^[\w .,'&/+-]{1,%d}$" % MAX_NAME_CHARS
+# 3-15 digits (the look-ahead counts them), with optional + ( ) - . and spaces.
+PHONE_PATTERN = r"^(?=(?:[^0-9]*[0-9]){3,15}[^0-9]*$)\+?[0-9][0-9 ().-]{1,23}[0-9]$"
+# Case-insensitive; the server also checks that it names a host and carries no credentials.
+URL_PATTERN = r"""^https://[^\s<>"'()\[\]{}\\^`|]{0,%d}$""" % (MAX_URL_CHARS - len("https://"))
+REGION_PATTERN = r"^[A-Za-z]{2}$"
+_NAME = re.compile(NAME_PATTERN)
+_PHONE = re.compile(PHONE_PATTERN)
+_URL = re.compile(URL_PATTERN, re.IGNORECASE)
+_REGION = re.compile(REGION_PATTERN)
 # A line's hours as the clinic words them ("Mon-Fri 9:00-17:00"): no Markdown or HTML.
 MAX_HOURS_CHARS = 60
 _HOURS = re.compile(r"^[\w .,:'&/+-]{1,%d}$" % MAX_HOURS_CHARS)
-_URL_FORBIDDEN = re.compile(r"[\s<>\"'()\[\]{}\\^`|]")
 _HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 # An exact origin that may frame the widget: https anywhere, plain http only on this machine.
 _ORIGIN = re.compile(
     r"^(?:https://%s(?:\.%s)*|http://(?:localhost|127\.0\.0\.1))(?::(\d{1,5}))?$"
     % (_HOST_LABEL, _HOST_LABEL)
 )
-
-
-@dataclass(frozen=True)
-class HelpLine:
-    """A crisis line: who answers, how to reach them, and when.
-
-    A line may take calls, texts or both, each on its own number. A text line may ask for a word
-    to start the conversation ("text SHOUT to 85258"); a call line may ask for a key press to
-    reach a service in another language ("call 988 and press 2"). `hours` is shown as given
-    ("24/7"); None shows none, as for a clinic's line whose hours nobody stated.
-    """
-
-    name: str
-    call: Optional[str] = None
-    text: Optional[str] = None
-    text_keyword: Optional[str] = None
-    call_option: Optional[str] = None
-    hours: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class RegionCrisisLines:
-    """What a region's crisis resources are: help lines and the emergency numbers."""
-
-    region_name: str
-    lines: Tuple[HelpLine, ...]
-    # The first is the one shown where there is room for only one.
-    emergency: Tuple[str, ...]
-    # The region's name in Spanish, for a Spanish turn ("el Reino Unido").
-    region_name_es: str = ""
-
-
-# Public, free national lines, each with its hours. A region not listed gets "your local
-# emergency number".
-CRISIS_LINES_BY_REGION: Dict[str, RegionCrisisLines] = {
-    "US": RegionCrisisLines(
-        "the US",
-        (HelpLine("988 Suicide & Crisis Lifeline", call="988", text="988", hours="24/7"),),
-        ("911",),
-        "EE. UU.",
-    ),
-    "CA": RegionCrisisLines(
-        "Canada",
-        (HelpLine("9-8-8 Suicide Crisis Helpline", call="988", text="988", hours="24/7"),),
-        ("911",),
-        "Canadá",
-    ),
-    "GB": RegionCrisisLines(
-        "the UK",
-        (
-            HelpLine("Samaritans", call="116 123", hours="24/7"),
-            HelpLine("Shout", text="85258", text_keyword="SHOUT", hours="24/7"),
-        ),
-        ("999",),
-        "el Reino Unido",
-    ),
-    "IE": RegionCrisisLines(
-        "Ireland",
-        (
-            HelpLine("Samaritans", call="116 123", hours="24/7"),
-            HelpLine("50808", text="50808", hours="24/7"),
-        ),
-        ("112", "999"),
-        "Irlanda",
-    ),
-    "AU": RegionCrisisLines(
-        "Australia", (HelpLine("Lifeline", call="13 11 14", hours="24/7"),), ("000",), "Australia"
-    ),
-    "NZ": RegionCrisisLines(
-        "New Zealand",
-        (HelpLine("Need to talk? 1737", call="1737", text="1737", hours="24/7"),),
-        ("111",),
-        "Nueva Zelanda",
-    ),
-}
-
-# The lines that answer in Spanish, by region; a Spanish turn lists them before the region's own.
-SPANISH_LINES_BY_REGION: Dict[str, Tuple[HelpLine, ...]] = {
-    "US": (
-        HelpLine(
-            "988 Lifeline en español",
-            call="988",
-            call_option="2",
-            text="988",
-            text_keyword="AYUDA",
-            hours="24/7",
-        ),
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -178,6 +104,10 @@ class Settings:
     insights_clinics: Tuple[str, ...] = ()
     # Where a day begins and ends on the staff page and in `make insights`.
     insights_timezone: str = "UTC"
+    # The addresses the servers listen on (bot.launcher): the Rasa server on every interface,
+    # the action server, which only the Rasa server calls, on this machine's loopback only.
+    rasa_host: str = "0.0.0.0"
+    actions_host: str = "127.0.0.1"
 
 
 # --- validators: return the clean value, or None with the reason -------------------------------
@@ -196,8 +126,7 @@ def clean_phone(value: Any) -> Tuple[Optional[str], str]:
     if not isinstance(value, str):
         return None, "not a string"
     value = value.strip()
-    digits = sum(ch.isdigit() for ch in value)
-    if not _PHONE.match(value) or not 3 <= digits <= 15:
+    if not _PHONE.match(value):
         return None, "must be 3-15 digits with optional + ( ) - . and spaces"
     return value, ""
 
@@ -208,7 +137,7 @@ def clean_https_url(value: Any) -> Tuple[Optional[str], str]:
     value = value.strip()
     if not value.lower().startswith("https://"):
         return None, "must be an https:// URL"
-    if len(value) > MAX_URL_CHARS or _URL_FORBIDDEN.search(value):
+    if not _URL.match(value):
         return None, f"must be at most {MAX_URL_CHARS} characters with no spaces or brackets"
     parts = urlsplit(value)
     if not parts.hostname or parts.username or parts.password:
@@ -242,9 +171,24 @@ def clean_origin(value: Any) -> Tuple[Optional[str], str]:
     return value, ""
 
 
-def _accept(
-    source: str, key: str, value: Any, cleaner: Callable[[Any], Tuple[Optional[str], str]]
-) -> Optional[str]:
+def clean_host(value: Any) -> Tuple[Optional[str], str]:
+    reason = "must be localhost or an IP address to listen on, such as 127.0.0.1 or 0.0.0.0"
+    if not isinstance(value, str):
+        return None, reason
+    value = value.strip()
+    if value.lower() == "localhost":
+        return "localhost", ""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return None, reason
+    return value, ""
+
+
+Cleaner = Callable[[Any], Tuple[Optional[str], str]]
+
+
+def _accept(source: str, key: str, value: Any, cleaner: Cleaner) -> Optional[str]:
     """Returns the cleaned value or logs why it was refused; never logs the value itself."""
     if value is None or value == "":
         return None
@@ -255,6 +199,236 @@ def _accept(
 
 
 # --- deployment settings ------------------------------------------------------------------------
+
+# A setting's parser: (its key in clinic.yml, the value found, its default) -> the value to use.
+# A parser never raises and never logs the value: what it cannot use gives the default, with a
+# warning that names the key (a number out of range, silently; a flag is false unless true).
+Parser = Callable[[str, Any, Any], Any]
+
+
+def _cleaned(cleaner: Cleaner) -> Parser:
+    def parse(key: str, value: Any, default: Any) -> Any:
+        return _accept("deployment", key, value, cleaner) or default
+
+    return parse
+
+
+def _positive_int(key: str, value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+def _non_negative_int(key: str, value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number >= 0 else default
+
+
+def _flag(key: str, value: Any, default: bool) -> bool:
+    """True for true, 1, yes and on; anything else given is false."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _origins(key: str, value: Any, default: Tuple[str, ...]) -> Tuple[str, ...]:
+    """A list from the file, or a comma- or space-separated string from the environment."""
+    if value is None or value == "":
+        return default
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list):
+        logger.warning("Ignored deployment setting '%s': not a list.", key)
+        return default
+    origins = (
+        _accept("deployment", f"{key}[{index}]", item, clean_origin)
+        for index, item in enumerate(items)
+    )
+    return tuple(dict.fromkeys(origin for origin in origins if origin))
+
+
+MIN_API_TOKEN_CHARS = 16
+
+
+def _token(key: str, value: Any, default: Optional[str] = None) -> Optional[str]:
+    """A token long enough not to be guessed, or None; the value itself is never logged."""
+    if value is None or value == "":
+        return default
+    token = str(value).strip()
+    if len(token) < MIN_API_TOKEN_CHARS or any(ch.isspace() for ch in token):
+        logger.warning(
+            "Ignored deployment setting '%s': must be at least %d characters, no spaces.",
+            key,
+            MIN_API_TOKEN_CHARS,
+        )
+        return default
+    return token
+
+
+_DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg2")
+
+
+def _db_url(key: str, value: Any, default: str) -> str:
+    """An SQLite or PostgreSQL URL for SQLAlchemy; the URL (it may hold a password) is never
+    logged, only that it was refused."""
+    if value is None or value == "":
+        return default
+    url = str(value).strip()
+    if url.split("://", 1)[0].lower() not in _DB_SCHEMES or "://" not in url:
+        logger.warning(
+            "Ignored deployment setting '%s': must start with sqlite:// or "
+            "postgresql://; using the default SQLite file.",
+            key,
+        )
+        return default
+    return url
+
+
+def _clinic_names(key: str, value: Any, default: Tuple[str, ...]) -> Tuple[str, ...]:
+    """A list from the file, or a ';'-separated string from the environment (names may hold
+    commas, never semicolons)."""
+    if value is None or value == "":
+        return default
+    items = value.split(";") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        logger.warning("Ignored deployment setting '%s': not a list.", key)
+        return default
+    names = (
+        _accept("deployment", f"{key}[{index}]", item, clean_name)
+        for index, item in enumerate(items)
+    )
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _timezone(key: str, value: Any, default: str) -> str:
+    if value is None or value == "":
+        return default
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(value).strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("Ignored deployment setting '%s': not a known time zone.", key)
+        return default
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One deployment setting: where it is read from, how it is checked, what it is without."""
+
+    # The `Settings` attribute it fills; `clinic_*` fill `contact`, `crisis_line_*` the clinic's
+    # own crisis line.
+    name: str
+    # "section.key" in clinic.yml.
+    key: str
+    # The environment variable that overrides the file; empty counts as not set.
+    env: str
+    parse: Parser
+    # When neither the file nor the environment gives it.
+    default: Any
+
+
+SETTING_FIELDS: Tuple[SettingField, ...] = (
+    SettingField("clinic_name", "clinic.name", "CLINIC_NAME", _cleaned(clean_name), None),
+    SettingField("clinic_phone", "clinic.phone", "CLINIC_PHONE", _cleaned(clean_phone), None),
+    SettingField(
+        "clinic_booking_url",
+        "clinic.booking_url",
+        "CLINIC_BOOKING_URL",
+        _cleaned(clean_https_url),
+        None,
+    ),
+    SettingField("crisis_region", "crisis.region", "CRISIS_REGION", _cleaned(clean_region), "US"),
+    SettingField(
+        "crisis_line_name", "crisis.line_name", "CRISIS_LINE_NAME", _cleaned(clean_name), None
+    ),
+    SettingField(
+        "crisis_line_phone", "crisis.line_phone", "CRISIS_LINE_PHONE", _cleaned(clean_phone), None
+    ),
+    SettingField(
+        "crisis_line_text", "crisis.line_text", "CRISIS_LINE_TEXT", _cleaned(clean_phone), None
+    ),
+    SettingField(
+        "crisis_line_hours", "crisis.line_hours", "CRISIS_LINE_HOURS", _cleaned(clean_hours), None
+    ),
+    SettingField(
+        "retention_minutes", "privacy.retention_minutes", "RETENTION_MINUTES", _positive_int, 60
+    ),
+    SettingField(
+        "max_message_chars", "limits.max_message_chars", "MAX_MESSAGE_CHARS", _positive_int, 2000
+    ),
+    SettingField(
+        "widget_frame_ancestors",
+        "widget.frame_ancestors",
+        "WIDGET_FRAME_ANCESTORS",
+        _origins,
+        (),
+    ),
+    SettingField(
+        "widget_demo_origin",
+        "widget.demo_origin",
+        "WIDGET_DEMO_ORIGIN",
+        _cleaned(clean_origin),
+        None,
+    ),
+    SettingField(
+        "max_metadata_chars",
+        "limits.max_metadata_chars",
+        "MAX_METADATA_CHARS",
+        _positive_int,
+        4000,
+    ),
+    SettingField(
+        "rate_limit_conversation_per_minute",
+        "rate_limits.conversation_per_minute",
+        "RATE_LIMIT_CONVERSATION_PER_MINUTE",
+        _non_negative_int,
+        30,
+    ),
+    SettingField(
+        "rate_limit_client_per_minute",
+        "rate_limits.client_per_minute",
+        "RATE_LIMIT_CLIENT_PER_MINUTE",
+        _non_negative_int,
+        300,
+    ),
+    SettingField(
+        "rate_limit_always_allow_first",
+        "rate_limits.always_allow_first",
+        "RATE_LIMIT_ALWAYS_ALLOW_FIRST",
+        _non_negative_int,
+        3,
+    ),
+    SettingField("api_enabled", "api.enabled", "RASA_API_ENABLED", _flag, False),
+    SettingField("api_auth_token", "api.auth_token", "RASA_API_TOKEN", _token, None),
+    SettingField("insights_record", "insights.record", "INSIGHTS_RECORD", _flag, True),
+    SettingField(
+        "insights_db_url", "insights.db_url", "INSIGHTS_DB_URL", _db_url, DEFAULT_INSIGHTS_DB_URL
+    ),
+    SettingField(
+        "insights_retention_days",
+        "insights.retention_days",
+        "INSIGHTS_RETENTION_DAYS",
+        _positive_int,
+        400,
+    ),
+    SettingField("insights_token", "insights.token", "INSIGHTS_TOKEN", _token, None),
+    SettingField("insights_clinics", "insights.clinics", "INSIGHTS_CLINICS", _clinic_names, ()),
+    SettingField("insights_timezone", "insights.timezone", "INSIGHTS_TIMEZONE", _timezone, "UTC"),
+    SettingField("rasa_host", "servers.rasa_host", "RASA_HOST", _cleaned(clean_host), "0.0.0.0"),
+    SettingField(
+        "actions_host",
+        "servers.actions_host",
+        "ACTIONS_HOST",
+        _cleaned(clean_host),
+        "127.0.0.1",
+    ),
+)
 
 
 def _read_file(path: Path) -> Dict[str, Any]:
@@ -272,211 +446,36 @@ def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return section if isinstance(section, Mapping) else {}
 
 
+def _value_of(setting: SettingField, data: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
+    """The environment's value, else the file's, parsed; the default when neither gives one."""
+    section_name, key = setting.key.split(".")
+    section = _section(data, section_name)
+    if environ.get(setting.env, "") != "":
+        found: Any = environ[setting.env]
+    elif key in section:
+        found = section[key]
+    else:
+        return setting.default
+    return setting.parse(setting.key, found, setting.default)
+
+
 def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
     """Builds settings from the file's data with environment overrides, validating each value."""
-    clinic, crisis = _section(data, "clinic"), _section(data, "crisis")
-    privacy, limits = _section(data, "privacy"), _section(data, "limits")
-    widget = _section(data, "widget")
-    rate_limits, api = _section(data, "rate_limits"), _section(data, "api")
-    insights = _section(data, "insights")
-
-    def pick(env: str, file_value: Any) -> Any:
-        return environ[env] if environ.get(env, "") != "" else file_value
-
-    source = "deployment"
+    values = {setting.name: _value_of(setting, data, environ) for setting in SETTING_FIELDS}
     contact = ClinicContact(
-        name=_accept(source, "clinic.name", pick("CLINIC_NAME", clinic.get("name")), clean_name),
-        phone=_accept(
-            source, "clinic.phone", pick("CLINIC_PHONE", clinic.get("phone")), clean_phone
-        ),
-        booking_url=_accept(
-            source,
-            "clinic.booking_url",
-            pick("CLINIC_BOOKING_URL", clinic.get("booking_url")),
-            clean_https_url,
-        ),
+        name=values.pop("clinic_name"),
+        phone=values.pop("clinic_phone"),
+        booking_url=values.pop("clinic_booking_url"),
     )
-    region = _accept(
-        source, "crisis.region", pick("CRISIS_REGION", crisis.get("region")), clean_region
-    )
-    line_name = _accept(
-        source, "crisis.line_name", pick("CRISIS_LINE_NAME", crisis.get("line_name")), clean_name
-    )
-    line_phone = _accept(
-        source,
-        "crisis.line_phone",
-        pick("CRISIS_LINE_PHONE", crisis.get("line_phone")),
-        clean_phone,
-    )
-    line_text = _accept(
-        source, "crisis.line_text", pick("CRISIS_LINE_TEXT", crisis.get("line_text")), clean_phone
-    )
-    line_hours = _accept(
-        source,
-        "crisis.line_hours",
-        pick("CRISIS_LINE_HOURS", crisis.get("line_hours")),
-        clean_hours,
+    line_name, line_phone, line_text, line_hours = (
+        values.pop(f"crisis_line_{part}") for part in ("name", "phone", "text", "hours")
     )
     clinic_line = (
         HelpLine(line_name, call=line_phone, text=line_text, hours=line_hours)
         if line_name and (line_phone or line_text)
         else None
     )
-    return Settings(
-        contact=contact,
-        crisis_region=region or "US",
-        crisis_line=clinic_line,
-        retention_minutes=_positive_int(
-            pick("RETENTION_MINUTES", privacy.get("retention_minutes")), 60
-        ),
-        max_message_chars=_positive_int(
-            pick("MAX_MESSAGE_CHARS", limits.get("max_message_chars")), 2000
-        ),
-        widget_frame_ancestors=_origins(
-            source,
-            "widget.frame_ancestors",
-            pick("WIDGET_FRAME_ANCESTORS", widget.get("frame_ancestors")),
-        ),
-        widget_demo_origin=_accept(
-            source,
-            "widget.demo_origin",
-            pick("WIDGET_DEMO_ORIGIN", widget.get("demo_origin")),
-            clean_origin,
-        ),
-        max_metadata_chars=_positive_int(
-            pick("MAX_METADATA_CHARS", limits.get("max_metadata_chars")), 4000
-        ),
-        rate_limit_conversation_per_minute=_non_negative_int(
-            pick(
-                "RATE_LIMIT_CONVERSATION_PER_MINUTE",
-                rate_limits.get("conversation_per_minute"),
-            ),
-            30,
-        ),
-        rate_limit_client_per_minute=_non_negative_int(
-            pick("RATE_LIMIT_CLIENT_PER_MINUTE", rate_limits.get("client_per_minute")), 300
-        ),
-        rate_limit_always_allow_first=_non_negative_int(
-            pick("RATE_LIMIT_ALWAYS_ALLOW_FIRST", rate_limits.get("always_allow_first")), 3
-        ),
-        api_enabled=_flag(pick("RASA_API_ENABLED", api.get("enabled"))),
-        api_auth_token=_api_token(pick("RASA_API_TOKEN", api.get("auth_token"))),
-        insights_record=_flag(pick("INSIGHTS_RECORD", insights.get("record", True))),
-        insights_db_url=_db_url(pick("INSIGHTS_DB_URL", insights.get("db_url"))),
-        insights_retention_days=_positive_int(
-            pick("INSIGHTS_RETENTION_DAYS", insights.get("retention_days")), 400
-        ),
-        insights_token=_token(
-            "insights.token", pick("INSIGHTS_TOKEN", insights.get("token"))
-        ),
-        insights_clinics=_clinic_names(pick("INSIGHTS_CLINICS", insights.get("clinics"))),
-        insights_timezone=_timezone(pick("INSIGHTS_TIMEZONE", insights.get("timezone"))),
-    )
-
-
-def _origins(source: str, key: str, value: Any) -> Tuple[str, ...]:
-    """A list from the file, or a comma- or space-separated string from the environment."""
-    if value is None or value == "":
-        return ()
-    items = value.replace(",", " ").split() if isinstance(value, str) else value
-    if not isinstance(items, list):
-        logger.warning("Ignored %s setting '%s': not a list.", source, key)
-        return ()
-    origins = (
-        _accept(source, f"{key}[{index}]", item, clean_origin) for index, item in enumerate(items)
-    )
-    return tuple(dict.fromkeys(origin for origin in origins if origin))
-
-
-MIN_API_TOKEN_CHARS = 16
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _api_token(value: Any) -> Optional[str]:
-    return _token("api.auth_token", value)
-
-
-def _token(key: str, value: Any) -> Optional[str]:
-    """A token long enough not to be guessed, or None; the value itself is never logged."""
-    if value is None or value == "":
-        return None
-    token = str(value).strip()
-    if len(token) < MIN_API_TOKEN_CHARS or any(ch.isspace() for ch in token):
-        logger.warning(
-            "Ignored deployment setting '%s': must be at least %d characters, no spaces.",
-            key,
-            MIN_API_TOKEN_CHARS,
-        )
-        return None
-    return token
-
-
-_DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg2")
-
-
-def _db_url(value: Any) -> str:
-    """An SQLite or PostgreSQL URL for SQLAlchemy; the URL (it may hold a password) is never
-    logged, only that it was refused."""
-    if value is None or value == "":
-        return DEFAULT_INSIGHTS_DB_URL
-    url = str(value).strip()
-    if url.split("://", 1)[0].lower() not in _DB_SCHEMES or "://" not in url:
-        logger.warning(
-            "Ignored deployment setting 'insights.db_url': must start with sqlite:// or "
-            "postgresql://; using the default SQLite file."
-        )
-        return DEFAULT_INSIGHTS_DB_URL
-    return url
-
-
-def _clinic_names(value: Any) -> Tuple[str, ...]:
-    """A list from the file, or a ';'-separated string from the environment (names may hold
-    commas, never semicolons)."""
-    if value is None or value == "":
-        return ()
-    items = value.split(";") if isinstance(value, str) else value
-    if not isinstance(items, list):
-        logger.warning("Ignored deployment setting 'insights.clinics': not a list.")
-        return ()
-    names = (
-        _accept("deployment", f"insights.clinics[{index}]", item, clean_name)
-        for index, item in enumerate(items)
-    )
-    return tuple(dict.fromkeys(name for name in names if name))
-
-
-def _timezone(value: Any) -> str:
-    if value is None or value == "":
-        return "UTC"
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(str(value).strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        logger.warning("Ignored deployment setting 'insights.timezone': not a known time zone.")
-        return "UTC"
-    return str(value).strip()
-
-
-def _non_negative_int(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number >= 0 else default
-
-
-def _positive_int(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default
+    return Settings(contact=contact, crisis_line=clinic_line, **values)
 
 
 def read_settings(environ: Mapping[str, str]) -> Settings:
@@ -493,7 +492,51 @@ def load_settings() -> Settings:
 
 # --- per-conversation values sent by the page ---------------------------------------------------
 
-PAGE_KEYS = ("clinic_name", "clinic_phone", "booking_url", "region")
+
+@dataclass(frozen=True)
+class PageField:
+    """A value a page may send as message metadata, and its rule.
+
+    The server cleans it with `clean`; the chat page applies `pattern` (the regular expression
+    `clean` matches it with) itself, from `page_field_rules()`, before it shows or sends it.
+    """
+
+    key: str
+    clean: Cleaner
+    pattern: str
+    ignore_case: bool = False
+    # Before matching: runs of whitespace become one space (ends are always trimmed).
+    join_spaces: bool = False
+    # After matching: in capitals.
+    upper: bool = False
+
+
+PAGE_FIELDS: Tuple[PageField, ...] = (
+    PageField("clinic_name", clean_name, NAME_PATTERN, join_spaces=True),
+    PageField("clinic_phone", clean_phone, PHONE_PATTERN),
+    PageField("booking_url", clean_https_url, URL_PATTERN, ignore_case=True),
+    PageField("region", clean_region, REGION_PATTERN, upper=True),
+)
+PAGE_KEYS = tuple(rule.key for rule in PAGE_FIELDS)
+
+
+def javascript_pattern(pattern: str) -> str:
+    r"""The pattern for JavaScript's RegExp with the `u` flag: `\w` there means ASCII only, so
+    it is spelt out as Python means it, letters, digits and the underscore in any script."""
+    return pattern.replace(r"\w", r"\p{L}\p{N}_")
+
+
+def page_field_rules() -> Dict[str, Dict[str, Any]]:
+    """The page-field rules for the chat page (bot/widget/static/chat.js), by metadata key."""
+    return {
+        rule.key: {
+            "pattern": javascript_pattern(rule.pattern),
+            "flags": "iu" if rule.ignore_case else "u",
+            "join_spaces": rule.join_spaces,
+            "upper": rule.upper,
+        }
+        for rule in PAGE_FIELDS
+    }
 
 
 @dataclass(frozen=True)
@@ -508,16 +551,17 @@ def page_settings_from(metadata: Any) -> PageSettings:
     """Validates page metadata; invalid values are dropped with a logged warning."""
     if not isinstance(metadata, Mapping):
         return PageSettings()
-    source = "page"
+    values = {
+        rule.key: _accept("page", rule.key, metadata.get(rule.key), rule.clean)
+        for rule in PAGE_FIELDS
+    }
     return PageSettings(
         contact=ClinicContact(
-            name=_accept(source, "clinic_name", metadata.get("clinic_name"), clean_name),
-            phone=_accept(source, "clinic_phone", metadata.get("clinic_phone"), clean_phone),
-            booking_url=_accept(
-                source, "booking_url", metadata.get("booking_url"), clean_https_url
-            ),
+            name=values["clinic_name"],
+            phone=values["clinic_phone"],
+            booking_url=values["booking_url"],
         ),
-        region=_accept(source, "region", metadata.get("region"), clean_region),
+        region=values["region"],
     )
 
 
@@ -530,12 +574,3 @@ def effective_contact(settings: Settings, page: PageSettings) -> ClinicContact:
         phone=page.contact.phone or deployment.phone,
         booking_url=page.contact.booking_url or deployment.booking_url,
     )
-
-
-def crisis_lines_for(region: str) -> Optional[RegionCrisisLines]:
-    return CRISIS_LINES_BY_REGION.get(region.upper())
-
-
-def spanish_lines_for(region: str) -> Tuple[HelpLine, ...]:
-    """The region's lines that answer in Spanish; none for most regions."""
-    return SPANISH_LINES_BY_REGION.get(region.upper(), ())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 
@@ -73,7 +73,7 @@ def load_topics() -> Dict[str, Topic]:
     }
 
 
-def topic_of_response(response_name: str) -> str | None:
+def topic_of_response(response_name: str) -> Optional[str]:
     """The topic ID an `utter_faq/<topic>` response answers, else None."""
     if response_name.startswith(ANSWER_PREFIX):
         return response_name[len(ANSWER_PREFIX) :]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence
 
+from bot.crisis_lines import CRISIS_LINES_BY_REGION, HelpLine, crisis_lines_for, spanish_lines_for
 from bot.marker import (
     ADVICE,
     ANSWER,
@@ -26,14 +27,7 @@ from bot.marker import (
     UNAVAILABLE,
     TurnMarker,
 )
-from bot.settings import (
-    CRISIS_LINES_BY_REGION,
-    ClinicContact,
-    HelpLine,
-    Settings,
-    crisis_lines_for,
-    spanish_lines_for,
-)
+from bot.settings import ClinicContact, Settings
 from bot.topics import MENU, buttons_for, load_topics, topic_of_response
 
 NOTICE = "This is general information, not medical advice."
@@ -241,8 +235,6 @@ _WORDS = {
         lead="Si tú u otra persona puede estar en peligro, busca ayuda ahora:",
     ),
 }
-# The US line in Spanish, for a Spanish turn outside the US.
-_US_SPANISH = HelpLine("988", call="988", call_option="2", text="988", text_keyword="AYUDA")
 
 
 def _words(language: str) -> _Words:
@@ -339,7 +331,9 @@ def crisis_resources(
         links = _emergency_links(regional.emergency, words)
         items.append(f"- {words.emergency.format(numbers=numbers)}: {links}")
     if region.upper() != "US":
-        us_line = _US_SPANISH if language == SPANISH else CRISIS_LINES_BY_REGION["US"].lines[0]
+        # The US line in the turn's language, for a visitor outside the US.
+        us_lines = spanish_lines_for("US") if language == SPANISH else ()
+        us_line = us_lines[0] if us_lines else CRISIS_LINES_BY_REGION["US"].lines[0]
         items.append(f"- {words.in_us.format(reach=_reach(us_line, words))}")
     if regional:
         # Spanish contracts "de el" to "del" ("Fuera del Reino Unido").

@@ -27,12 +27,8 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.settings import (
-    CRISIS_LINES_BY_REGION,
-    PROJECT_ROOT,
-    Settings,
-    load_settings,
-)
+from bot.crisis_lines import CRISIS_LINES_BY_REGION
+from bot.settings import PROJECT_ROOT, Settings, load_settings, page_field_rules
 from bot.turns import NOTICE, TurnContext, compose_turn, crisis_resources
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -90,7 +86,8 @@ def _greeting_text() -> str:
 
 
 def widget_config(settings: Settings) -> Dict[str, Any]:
-    """What the chat page knows before it talks to the server: greeting, menu, crisis lines."""
+    """What the chat page knows before it talks to the server: greeting, menu, crisis lines,
+    and the rules for the settings a page passes it (the server's own, `PAGE_FIELDS`)."""
     def greeting_in(region: str) -> Dict[str, Any]:
         context = TurnContext(settings, settings.contact, region)
         return compose_turn("utter_greet", {"text": _greeting_text()}, context)
@@ -117,6 +114,7 @@ def widget_config(settings: Settings) -> Dict[str, Any]:
         "crisis": regions,
         "host_origins": frame_ancestors(settings),
         "max_message_chars": settings.max_message_chars,
+        "page_fields": page_field_rules(),
     }
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 import socket
 import time
-from typing import Any, Dict, Iterator, List
-from urllib.parse import quote
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import quote, urlencode
 
 import pytest
 from playwright.sync_api import (
@@ -24,6 +24,7 @@ from playwright.sync_api import (
 )
 
 from bot.launcher import start_rasa_server, wait_until_ready
+from bot.settings import PAGE_FIELDS, page_field_rules
 from bot.widget.channel import asset
 
 from conftest import ROOT
@@ -359,6 +360,92 @@ def test_hostile_attribute_values_are_ignored_with_a_warning(
     assert frame_src.endswith("#host=" + quote(servers["demo_origin"], safe=""))
     launcher = page.get_by_role("button", name=LAUNCHER)
     assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(29, 92, 143)"
+
+
+# Values a page might send, each through the server's rule and the chat page's.
+PAGE_VALUES: List[Tuple[str, str]] = [
+    ("clinic_name", "Bright Path Clinic"),
+    ("clinic_name", "  Bright \t Path\u00a0 Clinic "),
+    ("clinic_name", "Clínica São João"),
+    ("clinic_name", "Клиника Ⅻ ½ ٣ ǅ ʰ 診療所"),
+    ("clinic_name", "Dr. O'Neil & Co/+-_"),
+    ("clinic_name", "Cafe\u0301"),  # a combining accent: not a letter to either
+    ("clinic_name", "<b>x</b>"),
+    ("clinic_name", "[x](https://evil.example)"),
+    ("clinic_name", "**bold**"),
+    ("clinic_name", "a" * 80),
+    ("clinic_name", "a" * 81),
+    ("clinic_phone", "988"),
+    ("clinic_phone", " +1 (555) 010-0199 "),
+    ("clinic_phone", "12"),
+    ("clinic_phone", "123 456 789 012 345"),
+    ("clinic_phone", "1" * 16),
+    ("clinic_phone", "tel:988"),
+    ("clinic_phone", "１２３"),
+    ("booking_url", "https://clinic.example/book?slot=1"),
+    ("booking_url", "HTTPS://Clinic.Example"),
+    ("booking_url", "http://clinic.example"),
+    ("booking_url", "javascript:alert(1)//https://x"),
+    ("booking_url", "https://a b.example"),
+    ("booking_url", "https://clinic.example/<script>"),
+    ("booking_url", "https://" + "a" * 292),
+    ("booking_url", "https://" + "a" * 293),
+    ("region", "GB"),
+    ("region", " gb "),
+    ("region", "USA"),
+    ("region", "U1"),
+    ("region", "ÜS"),
+]
+# Refused only by the server's check that a URL names a host and carries no credentials; the
+# server checks every value again, so the chat page need not.
+SERVER_ONLY: List[Tuple[str, str]] = [
+    ("booking_url", "https://"),
+    ("booking_url", "https:///path"),
+    ("booking_url", "https://user:pw@clinic.example"),
+]
+APPLY_RULES = """([rules, values]) => values.map(([key, value]) => {
+  const rule = rules[key];
+  let v = value.trim();
+  if (rule.join_spaces) v = v.split(/\\s+/).join(" ");
+  if (!new RegExp(rule.pattern, rule.flags).test(v)) return null;
+  return rule.upper ? v.toUpperCase() : v;
+})"""
+
+
+def test_the_chat_pages_rules_for_page_values_are_the_servers(page: Page) -> None:
+    cleaners = {field.key: field.clean for field in PAGE_FIELDS}
+    values = PAGE_VALUES + SERVER_ONLY
+    in_browser: List[Optional[str]] = page.evaluate(APPLY_RULES, [page_field_rules(), values])
+    on_server = [cleaners[key](value)[0] for key, value in values]
+    assert in_browser[: len(PAGE_VALUES)] == on_server[: len(PAGE_VALUES)]
+    assert on_server[len(PAGE_VALUES) :] == [None] * len(SERVER_ONLY)
+    assert None not in in_browser[len(PAGE_VALUES) :]
+    assert any(result is None for result in on_server) and any(on_server)
+
+
+def test_the_chat_page_reads_the_page_values_by_the_servers_rules(
+    page: Page, servers: Dict[str, Any]
+) -> None:
+    values = {
+        "clinic_name": "  Bright   Path Clinic ",
+        "clinic_phone": "call me",
+        "booking_url": "https://bright.example/book",
+        "region": "gb",
+    }
+    page.goto(f"{widget_origin(servers)}/widget/chat#{urlencode(values)}")
+    expect(page.locator("#subtitle")).to_have_text("Bright Path Clinic · automated assistant")
+    expect(page.locator(".turn.bot").first).to_contain_text("116 123")  # the UK's lines
+    expect(page.locator("#crisis-body")).to_contain_text("85258")
+    with page.expect_request("**/webhooks/rest/webhook") as sent:
+        page.get_by_label("Your question").fill("what is bdnf?")
+        page.get_by_label("Your question").press("Enter")
+    assert sent.value.post_data_json["metadata"] == {
+        "channel": "widget",
+        "clinic_name": "Bright Path Clinic",
+        "booking_url": "https://bright.example/book",
+        "region": "GB",
+    }
+    expect(page.locator(".turn.bot")).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
 
 
 # Everything a careless or hostile stylesheet does to elements it does not own. (Nothing inside a

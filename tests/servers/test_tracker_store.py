@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import List
+from typing import List, Optional
 
 import pytest
 from rasa.core.tracker_store import TrackerStore
@@ -60,7 +60,7 @@ ANSWER_MARKER = {"custom": {"kind": "answer", "topic": "bdnf", "notice": "n"}}
 PAGE = {"clinic_name": "Bright Path Clinic", "region": "AU"}
 
 
-def one_turn(text: str, marker: dict, metadata: dict | None = None) -> list:
+def one_turn(text: str, marker: dict, metadata: Optional[dict] = None) -> list:
     return [
         UserUttered(text, {"name": "faq", "confidence": 1.0}, metadata=metadata),
         ActionExecuted("utter_x"),

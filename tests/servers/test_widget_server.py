@@ -12,7 +12,8 @@ from typing import Any, Dict
 
 import pytest
 
-from bot.settings import CRISIS_LINES_BY_REGION, Settings, clean_origin, settings_from
+from bot.crisis_lines import CRISIS_LINES_BY_REGION
+from bot.settings import Settings, clean_origin, settings_from
 from bot.turns import NOTICE
 from bot.widget.channel import (
     STATIC,

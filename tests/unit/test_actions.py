@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -12,7 +12,7 @@ from actions.follow_up import ActionFollowUp, last_answered_topic
 from bot.topics import load_topics
 
 
-def bot_turn(kind: str, topic: str | None = None) -> Dict[str, Any]:
+def bot_turn(kind: str, topic: Optional[str] = None) -> Dict[str, Any]:
     custom: Dict[str, Any] = {"kind": kind, "notice": "not medical advice"}
     if topic:
         custom["topic"] = topic

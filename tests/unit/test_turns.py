@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import re
 from dataclasses import replace
@@ -12,8 +13,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.nlg import ClinicNaturalLanguageGenerator, context_for
-from bot.settings import CRISIS_LINES_BY_REGION, ClinicContact, HelpLine, Settings
+from bot.crisis_lines import CRISIS_LINES_BY_REGION, HelpLine
+from bot.nlg import ClinicNaturalLanguageGenerator
+from bot.page_context import context_for
+from bot.settings import ClinicContact, Settings
 from bot.topics import MENU, load_topics
 from bot.turns import (
     BUILT_IN_RESPONSES,
@@ -29,6 +32,8 @@ from bot.turns import (
     kind_of,
     unavailable_turn,
 )
+
+from conftest import ROOT
 
 CLINIC = ClinicContact("Bright Path Clinic", "+1 (555) 010-0199", "https://bright.example/book")
 CONTEXTS = {
@@ -122,8 +127,6 @@ def test_crisis_resources_come_first_with_call_and_text_links(
 
 
 def test_a_clinic_crisis_line_is_listed_first() -> None:
-    from bot.settings import HelpLine
-
     context = TurnContext(
         Settings(crisis_line=HelpLine("Our on-call nurse", call="555 0100")), ClinicContact(), "US"
     )
@@ -185,6 +188,13 @@ def test_context_ignores_invalid_page_values() -> None:
     context = context_for({"clinic_name": "<b>x</b>", "region": "US1", "booking_url": "http://x"})
     assert context.contact == context.settings.contact
     assert context.region == context.settings.crisis_region
+
+
+def test_the_channels_build_a_turn_context_without_the_response_generator() -> None:
+    for module in ("bot/channels.py", "bot/page_context.py"):
+        tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "bot.nlg" not in imported, module
 
 
 @pytest.mark.parametrize("name", ["utter_faq/not_a_topic", "utter_something_new"])

@@ -14,17 +14,14 @@
   input.maxLength = config.max_message_chars;
 
   // --- page settings from the loader (fragment), checked again: anyone can craft this URL ---
+  // The rules are the server's (bot/settings.py PAGE_FIELDS), sent in the config.
   var fragment = new URLSearchParams(location.hash.slice(1));
-  var PAGE_RULES = {
-    clinic_name: /^[\p{L}\p{N}\p{M}_ .,'&/+-]{1,80}$/u,
-    clinic_phone: /^\+?[0-9][0-9 ().-]{1,23}[0-9]$/,
-    booking_url: /^https:\/\/[^\s<>"'()[\]{}\\^`|]{1,292}$/i,
-    region: /^[A-Z]{2}$/
-  };
   var metadata = {};
-  Object.keys(PAGE_RULES).forEach(function (key) {
-    var value = fragment.get(key);
-    if (value && PAGE_RULES[key].test(value)) metadata[key] = value;
+  Object.keys(config.page_fields).forEach(function (key) {
+    var rule = config.page_fields[key], value = (fragment.get(key) || "").trim();
+    if (rule.join_spaces) value = value.split(/\s+/).join(" ");
+    if (!new RegExp(rule.pattern, rule.flags).test(value)) return;
+    metadata[key] = rule.upper ? value.toUpperCase() : value;
   });
   var region = metadata.region || config.region;
   // The greeting names the lines of the page's region (any other region: the local number).

@@ -95,7 +95,7 @@
   };
 
   // When the chat page cannot load, crisis help must not depend on the server: the lines are
-  // built in. A copy of bot/settings.py CRISIS_LINES_BY_REGION (a test keeps them equal):
+  // built in. A copy of bot/crisis_lines.yml (a test keeps them equal):
   // region: [region name, emergency numbers, lines: [name, call, text, text word, hours]].
   var LINES = {
     "US": ["the US", ["911"], [["988 Suicide & Crisis Lifeline", "988", "988", "", "24/7"]]],
