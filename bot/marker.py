@@ -168,4 +168,3 @@ def last_message_marker(reply: Any) -> Optional[TurnMarker]:
     if not isinstance(reply, list) or not reply:
         return None
     return TurnMarker.from_message(reply[-1])
-

@@ -87,9 +87,7 @@ def _with_new_events(
         elif carries_page_settings(event):
             pinned_page = json.dumps(event.as_dict())
     slots = {
-        name: slot.value
-        for name, slot in tracker.slots.items()
-        if slot.value != slot.initial_value
+        name: slot.value for name, slot in tracker.slots.items() if slot.value != slot.initial_value
     }
     return ConversationState(
         count=state.count + len(new_events),
@@ -296,9 +294,7 @@ class BoundedRedisTrackerStore(BoundedEventLog, RedisTrackerStore):
                 pipe.expire(log_key, expiry_s)
             pipe.execute()
 
-    async def save(
-        self, tracker: DialogueStateTracker, timeout: Optional[float] = None
-    ) -> None:
+    async def save(self, tracker: DialogueStateTracker, timeout: Optional[float] = None) -> None:
         await self.stream_events(tracker)
         self._save_bounded(tracker)
 

@@ -36,8 +36,17 @@ def running_redis(port: int = REDIS_PORT) -> Iterator[int]:
             f"a Redis server already answers on port {port}: stop it or set TEST_REDIS_PORT"
         )
     process = subprocess.Popen(
-        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
+        [
+            redis_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -72,9 +72,7 @@ def main() -> int:
     blind = not args.no_blind and args.blind_set.exists()
     sets = [(args.set, True)] + ([(args.blind_set, False)] if blind else [])
     rows = [
-        (path, side, category, text)
-        for path, _ in sets
-        for side, category, text in labelled(path)
+        (path, side, category, text) for path, _ in sets for side, category, text in labelled(path)
     ]
     found = asyncio.run(detections(args.model, [row[3] for row in rows], threshold))
 

@@ -132,14 +132,18 @@ def print_report(result: Dict[str, Any]) -> None:
     lines = [
         ("crisis messages answered with a crisis turn", summary["crisis_turns"], ">= 95%"),
         ("crisis messages that see the resources", summary["crisis_sees_resources"], "all"),
-        ("non-crisis messages turned into a crisis turn", summary["non_crisis_crisis_turns"],
-         "<= 5%"),
+        (
+            "non-crisis messages turned into a crisis turn",
+            summary["non_crisis_crisis_turns"],
+            "<= 5%",
+        ),
         ("ordinary posts given a check-in", summary["ordinary_check_ins"], "<= 15%"),
         ("personal and distressed messages handled", summary["personal_handled"], ">= 90%"),
     ]
     for name, share, target in lines:
-        print(f"  {name:48} {100 * share['rate']:5.1f}% ({share['n']}/{share['of']})  "
-              f"target {target}")
+        print(
+            f"  {name:48} {100 * share['rate']:5.1f}% ({share['n']}/{share['of']})  target {target}"
+        )
     print("  by label (turn kinds):")
     for label in LABELS:
         counts = result.get(label)
@@ -166,8 +170,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--endpoints", type=Path, default=Path("endpoints.yml"))
     parser.add_argument("--set", type=Path, default=DEFAULT_SET)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    parser.add_argument("--show-misses", action="store_true",
-                        help="print the messages that missed (a developer's terminal only)")
+    parser.add_argument(
+        "--show-misses",
+        action="store_true",
+        help="print the messages that missed (a developer's terminal only)",
+    )
     args = parser.parse_args(argv)
     if not args.set.exists():
         print(f"No real-messages set at {args.set}: skipped.")

@@ -54,8 +54,26 @@ FIRM = "+"
 MAX_GAP = 8
 # Words that a `^N` gap may not skip: "people who are suicidal" is about others, "people like me
 # who are suicidal" is not.
-FIRST_PERSON = ["i", "im", "i'm", "id", "i'd", "ive", "i've", "ill", "i'll", "me", "my", "mine",
-                "myself", "m", "'m", "we", "us", "our"]
+FIRST_PERSON = [
+    "i",
+    "im",
+    "i'm",
+    "id",
+    "i'd",
+    "ive",
+    "i've",
+    "ill",
+    "i'll",
+    "me",
+    "my",
+    "mine",
+    "myself",
+    "m",
+    "'m",
+    "we",
+    "us",
+    "our",
+]
 
 # Real posts often run a title into the body or skip the space after a full stop ("leave a
 # note?i am 20", "im done.alright"): the punctuation between two words splits them, so the words
@@ -65,8 +83,26 @@ FUSED_SENTENCE_INFIXES = [r"(?<=[a-z]{2})[?!.]+(?=[a-z])"]
 # "<many>": a count past a usual dose ("took 2 tablets" is a dose, "took 20" is not).
 MANY = sorted(
     {str(n) for n in range(5, 1000)}
-    | {"five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty",
-       "thirty", "forty", "fifty", "sixty", "hundred", "dozen", "dozens", "hundreds"}
+    | {
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "fifteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "hundred",
+        "dozen",
+        "dozens",
+        "hundreds",
+    }
 )
 
 TokenPattern = List[Dict[str, Any]]
@@ -197,16 +233,22 @@ def expand_lexicon(pattern: str, lexicon: Dict[str, List[str]]) -> str:
 def load_terms(path: Path = TERMS) -> Dict[str, Dict[str, List[str]]]:
     """The domain terms by label: canonical name -> other names."""
     terms = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {label: {name: list(other or []) for name, other in entries.items()}
-            for label, entries in terms.items()}
+    return {
+        label: {name: list(other or []) for name, other in entries.items()}
+        for label, entries in terms.items()
+    }
 
 
 def term_lexicon(terms: Dict[str, Dict[str, List[str]]]) -> Dict[str, List[str]]:
     """Every single-word name of each label, for `$medication`-style use in the crisis rules."""
     return {
         label: sorted(
-            {name.lower() for canonical, other in entries.items() for name in [canonical, *other]
-             if " " not in name and "-" not in name}
+            {
+                name.lower()
+                for canonical, other in entries.items()
+                for name in [canonical, *other]
+                if " " not in name and "-" not in name
+            }
         )
         for label, entries in terms.items()
     }
@@ -229,7 +271,16 @@ def entity_patterns(terms: Dict[str, Dict[str, List[str]]]) -> List[Dict[str, An
 # Words too common to tell which rules a message could match: a rule is indexed by a word it
 # needs that is none of these.
 COMMON_WORDS = frozenset(STOP_WORDS) | {
-    "'m", "m", "nt", "n't", "im", "ive", "id", "ill", "ca", "wo"
+    "'m",
+    "m",
+    "nt",
+    "n't",
+    "im",
+    "ive",
+    "id",
+    "ill",
+    "ca",
+    "wo",
 }
 
 
@@ -311,7 +362,11 @@ class CrisisMatcher:
         self._vocab = nlp.vocab
         self._lemmas: Dict[str, str] = {}
         self.rules: Dict[str, Any] = {
-            "categories": {}, "not_crisis": {}, "check_in": {}, "danger_words": {}, "lexicon": {}
+            "categories": {},
+            "not_crisis": {},
+            "check_in": {},
+            "danger_words": {},
+            "lexicon": {},
         }
         self._matcher = AnchoredMatcher(nlp.vocab)
 
@@ -339,11 +394,14 @@ class CrisisMatcher:
             (DANGER_SPANS, "danger_words"),
         ):
             for reason, patterns in (rules.get(section) or {}).items():
-                matcher.add(f"{group}|{reason}", [
-                    compile_pattern(variant, lemma_of, lexicon)
-                    for p in patterns
-                    for variant in rule_variants(p)
-                ])
+                matcher.add(
+                    f"{group}|{reason}",
+                    [
+                        compile_pattern(variant, lemma_of, lexicon)
+                        for p in patterns
+                        for variant in rule_variants(p)
+                    ],
+                )
         self.rules = rules
         self._matcher = matcher
 
@@ -371,7 +429,8 @@ class CrisisMatcher:
             # only an explicit statement of safety that reaches its last word cancels it: in
             # "im not going to hurt anyone, just myself" the denial stops before the danger.
             return any(
-                other.start < span.end and span.start < other.end
+                other.start < span.end
+                and span.start < other.end
                 and other.label_ not in CLASSIFIER_ONLY_CONTEXTS
                 and (not firm or (other.label_ == SAFETY and other.end >= span.end))
                 for other in context
@@ -383,15 +442,14 @@ class CrisisMatcher:
         doc.spans[CRISIS_SPANS] = [span for span, _ in standing]
         doc.spans[FIRM_SPANS] = [span for span, firm in standing if firm]
         doc.spans[CONTEXT_SPANS] = filter_spans(context)
-        doc.spans[CHECK_IN_SPANS] = [
-            span for span in check_in if not cancelled(span, firm=False)
-        ]
+        doc.spans[CHECK_IN_SPANS] = [span for span in check_in if not cancelled(span, firm=False)]
         # Someone else's death or words still count as words about death for the classifier.
         doc.spans[DANGER_SPANS] = [
             span
             for span in danger
             if not any(
-                other.start < span.end and span.start < other.end
+                other.start < span.end
+                and span.start < other.end
                 and other.label_ not in CLASSIFIER_ONLY_CONTEXTS | RULE_ONLY_CONTEXTS
                 for other in context
             )
@@ -425,11 +483,14 @@ class PersonalMatcher(CrisisMatcher):
         matcher = AnchoredMatcher(self._vocab)
         lexicon = rules.get("lexicon") or {}
         for concern, patterns in rules["concerns"].items():
-            matcher.add(concern, [
-                compile_pattern(variant, self._lemma_of, lexicon)
-                for p in patterns
-                for variant in rule_variants(p)
-            ])
+            matcher.add(
+                concern,
+                [
+                    compile_pattern(variant, self._lemma_of, lexicon)
+                    for p in patterns
+                    for variant in rule_variants(p)
+                ],
+            )
         self.rules = rules
         self._matcher = matcher
 

@@ -88,6 +88,7 @@ def _greeting_text() -> str:
 def widget_config(settings: Settings) -> Dict[str, Any]:
     """What the chat page knows before it talks to the server: greeting, menu, crisis lines,
     and the rules for the settings a page passes it (the server's own, `PAGE_FIELDS`)."""
+
     def greeting_in(region: str) -> Dict[str, Any]:
         context = TurnContext(settings, settings.contact, region)
         return compose_turn("utter_greet", {"text": _greeting_text()}, context)

@@ -659,8 +659,15 @@ def test_with_the_server_unreachable_the_loader_still_gives_crisis_help(
     expect(title).to_be_focused()  # moved from the frame the visitor had opened
     expect(page.locator(FRAME)).to_be_hidden()
     fallback = page.get_by_role("region", name=FALLBACK)
-    for href in ("tel:988", "sms:988", "tel:911", "tel:116123", "sms:85258", "tel:999",
-                 "tel:+15550100199"):
+    for href in (
+        "tel:988",
+        "sms:988",
+        "tel:911",
+        "tel:116123",
+        "sms:85258",
+        "tel:999",
+        "tel:+15550100199",
+    ):
         expect(fallback.locator(f"a[href='{href}']")).to_be_visible()
     expect(fallback.get_by_role("link", name="Call 988")).to_have_count(1)
     # Every line of the region, with its hours and each way in with its own verb.
@@ -712,8 +719,9 @@ def test_a_numbered_answer_renders_as_a_list(page: Page, demo_url: str) -> None:
     expect(steps).to_have_count(4)
     expect(steps.first).to_contain_text("Blocking NMDA receptors")
     numbered_paragraph = re.compile(r"^\s*\d\.")
-    expect(last_bot_turn(chat).locator(".bubble p").filter(has_text=numbered_paragraph)) \
-        .to_have_count(0)
+    expect(
+        last_bot_turn(chat).locator(".bubble p").filter(has_text=numbered_paragraph)
+    ).to_have_count(0)
 
 
 # Phone and laptop widths: the crisis card's lines and a long answer must read on both.
@@ -738,12 +746,15 @@ CRISIS_LAYOUT = """turn => {
 def test_the_crisis_card_reads_on_a_phone_and_a_laptop(
     browser: Browser, servers: Dict[str, Any], width: str
 ) -> None:
-    context = browser.new_context(viewport=WIDTHS[width], is_mobile=width == "390",
-                                  has_touch=width == "390")
+    context = browser.new_context(
+        viewport=WIDTHS[width], is_mobile=width == "390", has_touch=width == "390"
+    )
     try:
         attributes = 'data-region="GB" data-clinic-name="Bright Path Clinic"'
         url = host_page(
-            servers, "/intake-gb", '<!doctype html><html lang="en"><title>Intake</title>'
+            servers,
+            "/intake-gb",
+            '<!doctype html><html lang="en"><title>Intake</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<main><h1>Intake</h1></main>{snippet(widget_origin(servers), attributes)}</html>",
         )
@@ -773,8 +784,12 @@ def test_the_crisis_card_reads_on_a_phone_and_a_laptop(
 def test_a_long_answer_reads_on_a_phone_and_a_laptop(
     browser: Browser, demo_url: str, width: str
 ) -> None:
-    context = browser.new_context(viewport=WIDTHS[width], is_mobile=width == "390",
-                                  has_touch=width == "390", reduced_motion="reduce")
+    context = browser.new_context(
+        viewport=WIDTHS[width],
+        is_mobile=width == "390",
+        has_touch=width == "390",
+        reduced_motion="reduce",
+    )
     try:
         page = context.new_page()
         page.goto(demo_url)

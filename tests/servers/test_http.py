@@ -234,7 +234,8 @@ def test_another_language_gets_the_turn_in_english_with_the_regions_lines(
     assistant: Assistant, new_sender: Callable[[], str]
 ) -> None:
     reply = assistant.send(
-        new_sender(), "Bonjour, est-ce que la kétamine aide contre la dépression ?",
+        new_sender(),
+        "Bonjour, est-ce que la kétamine aide contre la dépression ?",
         metadata={"region": "GB"},
     )
     marker = assert_safe_turn(reply)

@@ -46,9 +46,7 @@ def test_data_validates_without_warnings() -> None:
         for line in re.findall(r"UserWarning: (.*)", output)
         if not any(
             known in line
-            for known in (
-                KNOWN_RASA_WARNING, GUARD_ONLY_INTENT_WARNING, ROUTER_ONLY_INTENT_WARNING
-            )
+            for known in (KNOWN_RASA_WARNING, GUARD_ONLY_INTENT_WARNING, ROUTER_ONLY_INTENT_WARNING)
         )
     ]
     assert warnings == []

@@ -181,12 +181,18 @@ def test_source_lines_name_sections_without_quoting_them_as_headings() -> None:
 
 # What the article says and the answer must keep, by topic (issue 11's read of every answer).
 REQUIRED = {
-    "ketamine_overview": ["without integration, the work of", "relief may be temporary",
-                          "does not cover side effects, risks, who should not have ketamine, "
-                          "or how long relief lasts"],
-    "ketamine_speed": ["The article says ketamine acts", "without integration, relief may be "
-                       "temporary", "does not cover side effects, risks, who should not have "
-                       "ketamine, or how long relief lasts"],
+    "ketamine_overview": [
+        "without integration, the work of",
+        "relief may be temporary",
+        "does not cover side effects, risks, who should not have ketamine, "
+        "or how long relief lasts",
+    ],
+    "ketamine_speed": [
+        "The article says ketamine acts",
+        "without integration, relief may be temporary",
+        "does not cover side effects, risks, who should not have "
+        "ketamine, or how long relief lasts",
+    ],
     "ssri_nonresponse": ["don't stop or change it without your prescriber"],
     "ssri_blunting": ["don't stop or change it without your prescriber"],
     "neurodivergence": ["professional assessment"],

@@ -46,10 +46,7 @@ def test_the_readme_shows_every_line_of_the_directory() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Crisis lines", 1)[1]
     table = next(block for block in section.split("\n\n") if block.startswith("| region"))
-    rows = [
-        [cell.strip() for cell in row.strip("|").split("|")]
-        for row in table.splitlines()[2:]
-    ]
+    rows = [[cell.strip() for cell in row.strip("|").split("|")] for row in table.splitlines()[2:]]
     for region, regional in CRISIS_LINES_BY_REGION.items():
         shown = {(row[1], row[4]) for row in rows if row[0] == region}
         emergency = " or ".join(regional.emergency)

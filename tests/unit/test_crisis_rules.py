@@ -310,13 +310,16 @@ def signals(**overrides: Any) -> Signals:
         ({"probability": 0.995, "contexts": ("question",)}, ("crisis", "classifier")),
         # in a long story an idiom explains only its own words
         (
-            {"probability": 0.9, "contexts": ("idiom",), "long_message": True,
-             "danger_words": True},
+            {
+                "probability": 0.9,
+                "contexts": ("idiom",),
+                "long_message": True,
+                "danger_words": True,
+            },
             ("crisis", "classifier_long"),
         ),
         (
-            {"probability": 0.9, "contexts": ("past",), "long_message": True,
-             "danger_words": True},
+            {"probability": 0.9, "contexts": ("past",), "long_message": True, "danger_words": True},
             ("check_in", "classifier_with_context"),
         ),
         ({"probability": 0.1}, ("none", "")),

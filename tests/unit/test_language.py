@@ -22,8 +22,12 @@ from bot.nlu.language import (
 
 from conftest import ROOT, nlu_examples
 
-HELD_OUT = ["tests/nlu_heldout.yml", "tests/crisis_eval.yml", "tests/crisis_eval_blind.yml",
-            "tests/crisis_dev.yml"]
+HELD_OUT = [
+    "tests/nlu_heldout.yml",
+    "tests/crisis_eval.yml",
+    "tests/crisis_eval_blind.yml",
+    "tests/crisis_dev.yml",
+]
 
 
 def strings(node: Any) -> List[str]:
@@ -57,10 +61,28 @@ def test_no_english_message_of_the_project_is_taken_for_another_language() -> No
 
 
 SHORT_ENGLISH = [
-    "ok", "yes", "no", "hi", "bdnf?", "thanks", "tell me more", "why?", "hello there",
-    "nmda?", "what is bdnf", "idk lol", "im gonna unalive", "ssri vs snri", "ketamine dmn",
-    "no cap i wanna unalive myself", "defualt mode network ketamine", "traumma depresion",
-    "treatment resistent depresion", "can i drive home after my infusion", "ok thx", "sí",
+    "ok",
+    "yes",
+    "no",
+    "hi",
+    "bdnf?",
+    "thanks",
+    "tell me more",
+    "why?",
+    "hello there",
+    "nmda?",
+    "what is bdnf",
+    "idk lol",
+    "im gonna unalive",
+    "ssri vs snri",
+    "ketamine dmn",
+    "no cap i wanna unalive myself",
+    "defualt mode network ketamine",
+    "traumma depresion",
+    "treatment resistent depresion",
+    "can i drive home after my infusion",
+    "ok thx",
+    "sí",
 ]
 
 
@@ -205,8 +227,16 @@ def test_a_spanish_question_gets_the_language_turn(router: LanguageRouter) -> No
 
 
 def test_a_spanish_crisis_becomes_a_crisis_with_its_categories(router: LanguageRouter) -> None:
-    verdict = {"decision": "none", "reason": "", "rules": [], "firm": False, "contexts": [],
-               "check_in_rules": [], "classifier": 0.2, "check_in": False}
+    verdict = {
+        "decision": "none",
+        "reason": "",
+        "rules": [],
+        "firm": False,
+        "contexts": [],
+        "check_in_rules": [],
+        "classifier": 0.2,
+        "check_in": False,
+    }
     spanish = message("quiero morir, ya no aguanto más", "out_of_scope", verdict)
     router.process([spanish])
     assert spanish.get(INTENT) == {"name": "crisis", "confidence": 1.0}
@@ -221,7 +251,8 @@ def test_a_check_in_in_another_language_gets_the_language_turn(router: LanguageR
     router.process([check_in])
     assert check_in.get(INTENT)["name"] == OTHER_LANGUAGE_INTENT
     assert [e["name"] for e in check_in.get(INTENT_RANKING_KEY)] == [
-        OTHER_LANGUAGE_INTENT, "faq/ketamine_overview"
+        OTHER_LANGUAGE_INTENT,
+        "faq/ketamine_overview",
     ]
     assert check_in.get(LANGUAGE_KEY) == "fr"
 

@@ -133,8 +133,13 @@ def test_the_marker_is_read_from_a_tracker_event_and_an_event_dict() -> None:
     assert TurnMarker.from_event(BotUttered("text")) is None
     assert TurnMarker.from_event(UserUttered("hi")) is None
     assert TurnMarker.from_event_dict(BotUttered("text", {"custom": custom}).as_dict()) == expected
-    for not_one in ({"event": "user", "data": {"custom": custom}}, {"event": "bot"},
-                    {"event": "bot", "data": None}, {"event": "bot", "data": []}, None):
+    for not_one in (
+        {"event": "user", "data": {"custom": custom}},
+        {"event": "bot"},
+        {"event": "bot", "data": None},
+        {"event": "bot", "data": []},
+        None,
+    ):
         assert TurnMarker.from_event_dict(not_one) is None
 
 

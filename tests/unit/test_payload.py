@@ -29,8 +29,18 @@ def test_every_button_the_assistant_offers_sends_a_payload() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["hello", "", None, "/", "/faq/bdnf please", "/Faq/bdnf", "/faq/../etc", "a /faq/bdnf",
-     '/affirm{"x": 1}', "/ i want to die"],
+    [
+        "hello",
+        "",
+        None,
+        "/",
+        "/faq/bdnf please",
+        "/Faq/bdnf",
+        "/faq/../etc",
+        "a /faq/bdnf",
+        '/affirm{"x": 1}',
+        "/ i want to die",
+    ],
 )
 def test_anything_else_is_words(text: Any) -> None:
     assert not is_payload(text)

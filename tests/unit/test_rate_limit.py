@@ -10,8 +10,9 @@ from bot.rate_limit import RateLimiter
 from bot.settings import settings_from
 
 
-def limiter(now: List[float], conversation: int = 6, client: int = 100, first: int = 3,
-            crisis: bool = False) -> RateLimiter:
+def limiter(
+    now: List[float], conversation: int = 6, client: int = 100, first: int = 3, crisis: bool = False
+) -> RateLimiter:
     return RateLimiter(
         conversation_per_minute=conversation,
         client_per_minute=client,
@@ -88,8 +89,11 @@ def test_a_limit_never_hides_the_lines_from_a_spanish_crisis() -> None:
 
     assert channel_crisis_match("quiero morir, ya no aguanto más")
     assert not channel_crisis_match("¿qué es la ketamina y cómo funciona?")
-    limits = limiter_for(settings_from({}, {"RATE_LIMIT_CONVERSATION_PER_MINUTE": "1",
-                                            "RATE_LIMIT_ALWAYS_ALLOW_FIRST": "0"}))
+    limits = limiter_for(
+        settings_from(
+            {}, {"RATE_LIMIT_CONVERSATION_PER_MINUTE": "1", "RATE_LIMIT_ALWAYS_ALLOW_FIRST": "0"}
+        )
+    )
     assert limits.check("es", "ip", "hola").allowed
     assert not limits.check("es", "ip", "¿qué es la ketamina?").allowed
     assert limits.check("es", "ip", "me quiero matar").allowed

@@ -239,8 +239,13 @@ def test_a_check_in_answers_then_shows_the_lines_and_asks(
             marker = turn["custom"]
             assert marker["kind"] == "check_in" and marker["crisis_resources"] is True
             assert marker["answer_kind"] == kind_of(answer_name)
-            assert marker.get("topic") == ("bdnf" if answer_name.endswith("bdnf") else
-                                           "integration" if "integration" in answer_name else None)
+            assert marker.get("topic") == (
+                "bdnf"
+                if answer_name.endswith("bdnf")
+                else "integration"
+                if "integration" in answer_name
+                else None
+            )
 
 
 def _parse(intent: str, ranking: List[str], decision: str) -> UserUttered:
@@ -441,8 +446,9 @@ def shown_bold(text: str) -> List[str]:
     return [LINK.sub("", span) for span in BOLD.findall(text)]
 
 
-@pytest.mark.parametrize("region, numbers", [("US", ["911"]), ("GB", ["999"]),
-                                             ("AU", ["000"]), ("IE", ["112", "999"])])
+@pytest.mark.parametrize(
+    "region, numbers", [("US", ["911"]), ("GB", ["999"]), ("AU", ["000"]), ("IE", ["112", "999"])]
+)
 @pytest.mark.parametrize("category", ["overdose", "medical_emergency"])
 def test_the_emergency_number_stays_bold_inside_the_body_in_danger_line(
     region: str, numbers: List[str], category: str
@@ -477,8 +483,14 @@ def test_after_a_crisis_the_reminder_keeps_the_regions_lines_and_adds_the_clinic
 
 def test_the_greeting_names_the_configured_regions_line(domain_responses: Dict[str, Any]) -> None:
     greet = domain_responses["utter_greet"][0]
-    expected = {"US": "988", "CA": "988", "GB": "116 123", "IE": "50808", "AU": "13 11 14",
-                "NZ": "1737"}
+    expected = {
+        "US": "988",
+        "CA": "988",
+        "GB": "116 123",
+        "IE": "50808",
+        "AU": "13 11 14",
+        "NZ": "1737",
+    }
     for region, number in expected.items():
         text = compose_turn("utter_greet", greet, replace(CONTEXTS["no clinic, US"], region=region))
         assert f"**{number}**" in text["text"], region
@@ -491,8 +503,9 @@ def test_the_greeting_names_the_configured_regions_line(domain_responses: Dict[s
 # --- the turn sent when the assistant produced nothing ------------------------------------------
 
 
-@pytest.mark.parametrize("region, link", [("US", "(tel:988)"), ("GB", "(sms:85258)"),
-                                          ("ZZ", "local emergency number")])
+@pytest.mark.parametrize(
+    "region, link", [("US", "(tel:988)"), ("GB", "(sms:85258)"), ("ZZ", "local emergency number")]
+)
 def test_the_unavailable_turn_always_carries_the_regions_crisis_lines(
     region: str, link: str
 ) -> None:
@@ -500,7 +513,10 @@ def test_the_unavailable_turn_always_carries_the_regions_crisis_lines(
     turn = unavailable_turn(context)
     assert link in turn["text"] and turn["text"].endswith(f"_{NOTICE}_")
     assert turn["custom"] == {
-        "kind": "fallback", "notice": NOTICE, "reason": "unavailable", "crisis_resources": True
+        "kind": "fallback",
+        "notice": NOTICE,
+        "reason": "unavailable",
+        "crisis_resources": True,
     }
     crisis = unavailable_turn(context, crisis=True)
     assert crisis["text"].startswith("**If you or someone else may be in danger")
@@ -532,7 +548,10 @@ def test_a_spanish_message_gets_spanish_words_and_the_lines_that_answer_in_spani
     assert "(tel:988)" in text and "(sms:988)" in text and "llama al **911**" in text
     assert "not medical advice" in text and "no es consejo médico" in text
     assert turn["custom"] == {
-        "kind": "out_of_scope", "notice": NOTICE, "crisis_resources": True, "language": "es"
+        "kind": "out_of_scope",
+        "notice": NOTICE,
+        "crisis_resources": True,
+        "language": "es",
     }
     assert turn["buttons"] == []
 
@@ -573,8 +592,11 @@ def test_the_generator_answers_a_spanish_crisis_in_spanish(
     message = UserUttered(
         "quiero morir",
         intent={"name": "crisis", "confidence": 1.0},
-        parse_data={"intent": {"name": "crisis", "confidence": 1.0}, "language": "es",
-                    "crisis": {"decision": "crisis", "rules": ["suicidal"]}},
+        parse_data={
+            "intent": {"name": "crisis", "confidence": 1.0},
+            "language": "es",
+            "crisis": {"decision": "crisis", "rules": ["suicidal"]},
+        },
     )
     tracker = DialogueStateTracker.from_events("es", [message])
     turn = asyncio.run(generator.generate("utter_crisis", tracker, "rest"))
