@@ -69,8 +69,9 @@ insights: setup ## Last week's clinic insights table (the database in clinic.yml
 system-deps: ## Install Chromium, Redis and PostgreSQL from Debian's packages if missing (for the tests)
 	@bash scripts/system-deps.sh
 
-lint: setup ## ruff and mypy
+lint: setup ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check bot actions tools tests
+	$(BIN)/ruff format --check bot actions tools tests
 	$(BIN)/mypy bot actions tools
 
 lock: $(VENV)/.installed ## Re-resolve requirements.in into requirements.lock with Rasa's pins
