@@ -16,6 +16,7 @@ REALWORLD_DEV ?= ../shared/realworld/dev.tsv
 PEER_EPOCH_FRACTION ?= 1.0
 # `make run VERBOSE=1` (or train) also shows the libraries' deprecation warnings.
 VERBOSE ?=
+export VERBOSE
 LAUNCHER_FLAGS := $(if $(filter-out 0,$(VERBOSE)),--verbose)
 
 .PHONY: help setup system-deps run train test eval realworld crisis-eval crisis-dev bench profile insights lint lock clean

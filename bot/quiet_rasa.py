@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import Any, Optional, TextIO
+from typing import Any, Optional, TextIO, Type
 
 LIBRARY_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
@@ -22,7 +22,7 @@ def install() -> None:
 
     def show_unless_deprecation(
         message: Any,
-        category: type[Warning],
+        category: Type[Warning],
         filename: str,
         lineno: int,
         file: Optional[TextIO] = None,
