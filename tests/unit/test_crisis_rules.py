@@ -101,6 +101,8 @@ def spans(nlp: Any, text: str, group: str) -> List[str]:
         ("my chest is tight and my vision went dark", "medical_emergency"),
         ("my blood pressure is 205 over 125", "medical_emergency"),
         ("my stepdad stabbed me in the arm with a pocket knife", "abuse_violence"),
+        ("i counted the tablets out of the strips and havent swallowed them yet", "overdose"),
+        ("on parnate and ate aged cheese, now my head is pounding", "medical_emergency"),
     ],
 )
 def test_real_message_classes_are_crisis(nlp: Any, text: str, category: str) -> None:
@@ -164,6 +166,9 @@ def test_a_recent_attempt_is_not_mistaken_for_someone_elses_death(nlp: Any) -> N
         "its too hard to go through with",
         "i have it all figured out",
         "i just want the pain to stop",
+        "after saturday there is nothing left to wait for",
+        "i wrote a list of things to sort before i go: the car, the dog, the flat",
+        "i dont think ill walk back from the cliffs this time",
     ],
 )
 def test_ambiguous_phrasings_ask_rather_than_alarm(nlp: Any, text: str) -> None:
@@ -177,6 +182,8 @@ def test_ambiguous_phrasings_ask_rather_than_alarm(nlp: Any, text: str) -> None:
         "im done with my homework",
         "i gave up coffee for lent",
         "im dead tired after work",
+        "i made a packing list before i go on holiday",
+        "nothing left to do for the exam but wait",
     ],
 )
 def test_their_everyday_twins_do_not_ask(nlp: Any, text: str) -> None:
