@@ -347,10 +347,12 @@ class AnchoredMatcher:
                 chosen[id(matcher)] = matcher
             for matcher in self._by_lower.get(token.lower_, ()):
                 chosen[id(matcher)] = matcher
-        matches = set(self._always(doc))
-        for matcher in chosen.values():
-            matches.update(matcher(doc))
-        # One Matcher would give each (key, start, end) once, in this order.
+        # An empty Matcher warns on every call; a rule file may have no unanchored rule.
+        if len(self._always):
+            chosen[id(self._always)] = self._always
+        matches = {match for matcher in chosen.values() for match in matcher(doc)}
+        # Each (key, start, end) once, as one Matcher gives it; in a fixed order (by position),
+        # since the matchers run in the order the message's words chose them.
         return sorted(matches, key=lambda match: (match[1], match[2], match[0]))
 
 

@@ -74,6 +74,21 @@ def train_ours(logs: Path) -> Dict[str, float]:
     return {"train_scratch_s": scratch_s, "train_unchanged_s": unchanged_s}
 
 
+def _peer_train_command(config: Path, *flags: str) -> List[str]:
+    """`rasa train` of the peer's config into models/peer/."""
+    return [
+        launcher._bin("rasa"),
+        "train",
+        *flags,
+        "--config",
+        str(config),
+        "--fixed-model-name",
+        "peer",
+        "--out",
+        str(PEER_DIR),
+    ]
+
+
 def train_peer(logs: Path, epoch_fraction: float = 1.0) -> Dict[str, Any]:
     """Trains the peer once per fingerprint of its inputs; later runs reuse its recorded time.
 
@@ -103,18 +118,7 @@ def train_peer(logs: Path, epoch_fraction: float = 1.0) -> Dict[str, Any]:
         print("  peer: training from scratch (DIET, ResponseSelector, TED: slow)...", flush=True)
         PEER_DIR.mkdir(parents=True, exist_ok=True)
         scratch_s = _quiet_run(
-            [
-                launcher._bin("rasa"),
-                "train",
-                "--force",
-                "--config",
-                str(config),
-                "--fixed-model-name",
-                "peer",
-                "--out",
-                str(PEER_DIR),
-            ],
-            logs / "train_peer_scratch.log",
+            _peer_train_command(config, "--force"), logs / "train_peer_scratch.log"
         )
         record = {
             "fingerprint": current,
@@ -124,19 +128,7 @@ def train_peer(logs: Path, epoch_fraction: float = 1.0) -> Dict[str, Any]:
         }
         PEER_RECORD.write_text(json.dumps(record, indent=2))
     # Rasa's own "nothing changed" check against the model in the output directory.
-    unchanged_s = _quiet_run(
-        [
-            launcher._bin("rasa"),
-            "train",
-            "--config",
-            str(config),
-            "--fixed-model-name",
-            "peer",
-            "--out",
-            str(PEER_DIR),
-        ],
-        logs / "train_peer_unchanged.log",
-    )
+    unchanged_s = _quiet_run(_peer_train_command(config), logs / "train_peer_unchanged.log")
     return {
         "epoch_fraction": epoch_fraction,
         "train_scratch_s": record["train_scratch_s"],
