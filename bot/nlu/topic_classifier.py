@@ -54,6 +54,9 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from bot.nlu.features import code_fingerprint, fit_logistic_regression, lemma_text
+from bot.nlu.questions import question_span
+from bot.nlu.sentence_encoder import DIMENSION
+from bot.nlu.sentence_features import ORIGIN, QUESTION_ORIGIN, sentence_embedding
 from bot.payload import payload_topic
 from bot.rasa_internals import ignore_retrieval_warnings
 
@@ -72,20 +75,7 @@ ignore_retrieval_warnings()
 
 # Set on a message answered by its closing question alone (see `_question_ranking`).
 QUESTION_FOCUS = "question_focus"
-# Sentence ends in the raw text; a question is the last sentence that ends with "?".
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 FIRST_PERSON = frozenset({"i", "me", "my", "myself", "mine", "im", "i'm", "ive", "i've", "id"})
-
-
-def question_span(text: Text) -> Optional[Tuple[int, int]]:
-    """Where the last question of a message of several sentences is, if it has one."""
-    sentences = [match for match in _SENTENCE.finditer(text) if match.group().strip()]
-    if len(sentences) < 2:
-        return None
-    for match in reversed(sentences):
-        if match.group().rstrip().endswith("?"):
-            return match.start(), match.end()
-    return None
 
 
 def _words(message: Message) -> set:
@@ -122,6 +112,9 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             # A story's closing question alone, at least this sure of an article topic, is
             # what the message is answered with (see `_question_ranking`).
             "question_threshold": 0.6,
+            # How much the sentence vector (all-MiniLM-L6-v2) counts beside the n-grams (0: not
+            # read); people ask the article's questions in words no example used.
+            "meaning_weight": 1.0,
         }
 
     def __init__(
@@ -135,6 +128,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         responses: Optional[Dict[Text, List[Dict[Text, Any]]]] = None,
         vocabulary: Optional[set] = None,
         vectorizers: Optional[List[CountVectorizer]] = None,
+        meaning_weights: Optional[np.ndarray] = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
@@ -146,6 +140,9 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         self._responses = responses or {}
         self._vocabulary = vocabulary or set()
         self._vectorizers = vectorizers or []
+        self._meaning_weight = float(config.get("meaning_weight") or 0.0)
+        # (dimension x labels): the sentence vector's share of each label's score.
+        self._meaning_weights = meaning_weights
 
     @classmethod
     def create(
@@ -181,8 +178,9 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
                 texts
             ),
         ]
+        meanings = [self._meaning(example) for example in examples]
         classes, weights, bias = fit_logistic_regression(
-            self._features(texts),
+            self._features(texts, meanings),
             labels,
             C=self._config["C"],
             max_iter=self._config["max_iter"],
@@ -190,7 +188,9 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             class_weight="balanced",
         )
         self._labels = [str(label) for label in classes]
-        self._weights = weights.astype(np.float32)
+        ngrams = sum(len(v.vocabulary_) for v in self._vectorizers)
+        self._weights = weights[:, :ngrams].astype(np.float32)
+        self._meaning_weights = np.ascontiguousarray(weights[:, ngrams:].T.astype(np.float32))
         self._weights_by_ngram = None
         self._bias = bias.astype(np.float32)
         self._responses = dict(training_data.responses)
@@ -202,10 +202,23 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
     def _full_label(example: Message) -> Text:
         return str(example.get(INTENT_RESPONSE_KEY) or example.get(INTENT))
 
-    def _features(self, texts: List[Text]) -> scipy.sparse.csr_matrix:
+    def _features(
+        self, texts: List[Text], meanings: List[Optional[np.ndarray]]
+    ) -> scipy.sparse.csr_matrix:
         counts = scipy.sparse.hstack([v.transform(texts) for v in self._vectorizers])
         # Length-normalised rows keep a long personal story from drowning out its question.
-        return normalize(counts.tocsr())
+        ngrams = normalize(counts.tocsr())
+        if not self._meaning_weight:
+            return ngrams
+        dense = np.stack(
+            [m if m is not None else np.zeros(DIMENSION, dtype=np.float32) for m in meanings]
+        )
+        return normalize(
+            scipy.sparse.hstack([ngrams, scipy.sparse.csr_matrix(dense * self._meaning_weight)])
+        ).tocsr()
+
+    def _meaning(self, message: Message, origin: Text = ORIGIN) -> Optional[np.ndarray]:
+        return sentence_embedding(message, origin) if self._meaning_weight else None
 
     # --- inference ------------------------------------------------------------------------------
 
@@ -249,7 +262,11 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         ]
         if not tokens or FIRST_PERSON.intersection(tokens):
             return None
-        question = self._rank_text(lemma_text(message, start=start, end=end), message)
+        question = self._rank_text(
+            lemma_text(message, start=start, end=end),
+            message,
+            self._meaning(message, QUESTION_ORIGIN),
+        )
         if question and question[0][0].startswith(retrieval) and question[0][1] >= threshold:
             # The whole message already names this topic: keep its confidence.
             return ranking if ranking[0][0] == question[0][0] else question
@@ -262,13 +279,22 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             label = f"{retrieval_intent}{RETRIEVAL_SEPARATOR}{topic}"
             if label in self._labels:
                 return [(label, 1.0)]
-        return self._rank_text(lemma_text(message), message)
+        return self._rank_text(lemma_text(message), message, self._meaning(message))
 
-    def _rank_text(self, text: Text, message: Message) -> List[Tuple[Text, float]]:
+    def _rank_text(
+        self, text: Text, message: Message, meaning: Optional[np.ndarray]
+    ) -> List[Tuple[Text, float]]:
         if self._weights is None or self._bias is None or not self._vectorizers or not text:
             return []
-        features = self._features([text]).astype(np.float32)
-        scores = np.asarray(features @ self._ngram_weights() + self._bias).ravel()
+        counts = scipy.sparse.hstack([v.transform([text]) for v in self._vectorizers]).tocsr()
+        features = normalize(counts).astype(np.float32)
+        scores = np.asarray(features @ self._ngram_weights()).ravel()
+        if meaning is not None and self._meaning_weights is not None:
+            # The same score as the joint row normalised whole: the n-grams' unit vector and
+            # the sentence vector (unit length) times its weight.
+            scores = scores + self._meaning_weight * (meaning @ self._meaning_weights)
+            scores = scores / np.sqrt(1.0 + self._meaning_weight**2 * float(meaning @ meaning))
+        scores = scores + self._bias
         probabilities = np.exp(scores - scores.max())
         probabilities /= probabilities.sum()
         if self._vocabulary and not _words(message) & self._vocabulary:
@@ -336,6 +362,11 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
                 vocabulary=np.array(sorted(self._vocabulary)),
                 weights=self._weights,
                 bias=self._bias,
+                meaning_weights=(
+                    self._meaning_weights
+                    if self._meaning_weights is not None
+                    else np.zeros((0, len(self._labels)), dtype=np.float32)
+                ),
                 **{
                     f"ngrams_{i}": np.array(v.get_feature_names_out(), dtype=str)
                     for i, v in enumerate(self._vectorizers)
@@ -379,6 +410,11 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
                     responses=responses,
                     vocabulary={str(word) for word in stored["vocabulary"]},
                     vectorizers=vectorizers,
+                    meaning_weights=(
+                        stored["meaning_weights"]
+                        if "meaning_weights" in stored and stored["meaning_weights"].size
+                        else None
+                    ),
                 )
         except (ValueError, FileNotFoundError, KeyError):
             logger.warning("%s has no trained model; it predicts nothing.", cls.__name__)
