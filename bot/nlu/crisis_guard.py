@@ -34,6 +34,7 @@ from bot.nlu.spacy_pipeline import (
     CONTEXT_SPANS,
     CRISIS_SPANS,
     DANGER_SPANS,
+    EXPLAINED_SPANS,
     FIRM_SPANS,
     PERSONAL_SPANS,
     RULE_ONLY_CONTEXTS,
@@ -47,6 +48,10 @@ logger = logging.getLogger(__name__)
 # sure classifier still asks (see `decide`).
 QUESTION_CONTEXT = "question"
 IDIOM_CONTEXT = "idiom"
+# Jokes, games and sports, song lines, "gonna die alone", a goodbye to a forum (crisis.yml).
+PLAY_CONTEXT = "play"
+# Danger-word kinds that speak of means, acts or endings rather than of death in general.
+ACTS_AND_MEANS = frozenset({"means", "goodbye", "settling_affairs", "body"})
 # Tokens beyond which a message is a story rather than one statement.
 LONG_MESSAGE_TOKENS = 40
 # The intent of a check-in turn: set only by this guard, never trained.
@@ -79,8 +84,14 @@ class CrisisGuard(GraphComponent):
             "long_message_threshold": 0.8,
             # In a medication question, the classifier alone needs this for a crisis turn.
             "question_threshold": 0.99,
+            # A danger phrasing that a context explained asks from this much on.
+            "explained_threshold": 0.0,
+            # Words about the means, a goodbye or affairs in order ask from this much on.
+            "acts_or_means_threshold": 0.0,
             # inverse regularisation strength of the crisis classifier's logistic regression
             "C": 50.0,
+            # How much the sentence vector counts beside one n-gram view (0 leaves it out).
+            "meaning_weight": 1.0,
             "max_iter": 2000,
             "tol": 1e-4,
         }
@@ -100,6 +111,8 @@ class CrisisGuard(GraphComponent):
             rule_confirm=config["rule_confirm_threshold"],
             long_crisis=config["long_message_threshold"],
             question_crisis=config["question_threshold"],
+            explained=config["explained_threshold"],
+            acts_or_means=config["acts_or_means_threshold"],
         )
         self._model_storage = model_storage
         self._resource = resource
@@ -132,6 +145,7 @@ class CrisisGuard(GraphComponent):
             C=self._config["C"],
             max_iter=self._config["max_iter"],
             tol=self._config["tol"],
+            meaning_weight=self._config["meaning_weight"],
         )
         with self._model_storage.write_to(self._resource) as model_dir:
             self._classifier.save(model_dir)
@@ -189,6 +203,7 @@ class CrisisGuard(GraphComponent):
             probability=probability,
             long_message=len(message.get(TOKENS_NAMES[TEXT]) or []) > LONG_MESSAGE_TOKENS,
             danger_words=spans.danger_words,
+            explained=spans.explained,
         )
         decision, reason = decide(signals, self._thresholds)
         return CrisisVerdict(
@@ -199,6 +214,9 @@ class CrisisGuard(GraphComponent):
             check_in_rules=tuple(spans.check_in),
             classifier=probability,
             reason=reason,
+            danger_words=tuple(spans.danger_words),
+            explained=tuple(spans.explained),
+            long_message=signals.long_message,
         )
 
     def _classifier_probability(self, message: Message) -> float:
@@ -218,7 +236,8 @@ class RuleSpans:
     firm: bool = False
     contexts: Tuple[Text, ...] = ()
     check_in: Tuple[Text, ...] = ()
-    danger_words: bool = False
+    danger_words: Tuple[Text, ...] = ()
+    explained: Tuple[Text, ...] = ()
 
 
 def crisis_spans(message: Message) -> RuleSpans:
@@ -241,7 +260,8 @@ def crisis_spans(message: Message) -> RuleSpans:
         firm=bool(labels(FIRM_SPANS)),
         contexts=contexts,
         check_in=labels(CHECK_IN_SPANS),
-        danger_words=bool(labels(DANGER_SPANS)),
+        danger_words=labels(DANGER_SPANS),
+        explained=labels(EXPLAINED_SPANS),
     )
 
 
@@ -257,15 +277,27 @@ class Signals:
     # A long message tells a story: a context found in one part of it (an idiom, a denial)
     # does not explain what another part says, and sadness all through it is not danger.
     long_message: bool = False
-    # Words about death, self-harm or its means anywhere in the message.
-    danger_words: bool = False
+    # Kinds of words about death, self-harm, its means or goodbyes that no context explained.
+    danger_words: Sequence[Text] = ()
+    # Crisis or check-in phrasings that a context explained (the past, an idiom, a joke...).
+    explained: Sequence[Text] = ()
+
+    @property
+    def play(self) -> bool:
+        """A joke, a game, a song or a goodbye to a forum: the most it may get is a check-in."""
+        return PLAY_CONTEXT in self.contexts
+
+    @property
+    def acts_or_means(self) -> bool:
+        """Words about the means, a goodbye, affairs put in order or a body in trouble."""
+        return any(kind in ACTS_AND_MEANS for kind in self.danger_words)
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """Where the crisis classifier's probability changes the decision."""
 
-    # At least this with no context explaining the words: a crisis turn.
+    # At least this on a short message with no context: a crisis turn.
     crisis: float
     # At least this (below `crisis`): a check-in.
     check_in: float
@@ -278,18 +310,36 @@ class Thresholds:
     # Inside a medication question, the classifier needs this much for a crisis turn; below it
     # (and at least `crisis`) the message is a check-in.
     question_crisis: float = 0.99
+    # A danger phrasing a context explained asks (a check-in) from this much on.
+    explained: float = 0.0
+    # Words about the means, goodbyes or affairs in order ask from this much on.
+    acts_or_means: float = 0.0
 
 
 def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
     """The decision (crisis, check_in or none) and a short code saying why.
 
     Recall first: every sign of danger shows the crisis lines, either as a crisis turn or as a
-    check-in that asks. A firm rule (first-person, present danger) is always a crisis turn.
+    check-in that asks. The table, row by row (the README has it too):
+
+    - a firm rule (first-person danger now: intent, plan, means at hand, an act just done, a
+      goodbye) is a crisis turn; in a joke, a game or a song, a check-in;
+    - any other danger rule is a crisis turn when the classifier confirms it, else a check-in;
+      in play, a check-in;
+    - the classifier alone: a crisis turn on a short message with no context, or on a long one
+      with danger words; with a context that may explain it, in a medication question, or in a
+      long story without danger words, a check-in;
+    - a danger phrasing a context explained, an ambiguous phrasing ("i'm done."), the
+      classifier's middle band, or words about the means or a goodbye: a check-in;
+    - nothing of these: no sign.
     """
     probability = signals.probability
+    play = signals.play
     if signals.firm:
-        return CRISIS, "firm_rule"
+        return (CHECK_IN, "firm_rule_in_play") if play else (CRISIS, "firm_rule")
     if signals.rules:
+        if play:
+            return CHECK_IN, "rule_in_play"
         if probability >= thresholds.rule_confirm:
             return CRISIS, "rule"
         return CHECK_IN, "rule_unconfirmed"
@@ -297,22 +347,24 @@ def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
     # In a long story an idiom explains only its own words ("cut ties", "killing time"); a
     # statement of safety, the past or research may be what the whole message is about.
     local = (QUESTION_CONTEXT, IDIOM_CONTEXT) if signals.long_message else (QUESTION_CONTEXT,)
-    explained = [context for context in signals.contexts if context not in local]
+    explaining = [context for context in signals.contexts if context not in local]
     if probability >= thresholds.crisis:
-        if explained:
-            if signals.long_message:
-                return CHECK_IN, "classifier_with_context"
-        elif question and probability < thresholds.question_crisis:
+        if explaining or play:
+            return CHECK_IN, "classifier_with_context"
+        if question and probability < thresholds.question_crisis:
             # "can i take it with my prozac": the words of a medication question; ask.
             return CHECK_IN, "classifier_in_question"
-        elif not signals.long_message:
+        if not signals.long_message:
             return CRISIS, "classifier"
-        elif signals.danger_words and probability >= thresholds.long_crisis:
+        if signals.danger_words and probability >= thresholds.long_crisis:
             return CRISIS, "classifier_long"
-        else:
-            return CHECK_IN, "classifier_long_unsure"
+        return CHECK_IN, "classifier_long_unsure"
+    if signals.explained and probability >= thresholds.explained:
+        return CHECK_IN, "rule_explained"
     if signals.check_in_rules:
         return CHECK_IN, "check_in_rule"
-    if probability >= thresholds.check_in and not signals.contexts:
+    if probability >= thresholds.check_in and (not signals.contexts or signals.danger_words):
         return CHECK_IN, "classifier_unsure"
+    if signals.acts_or_means and probability >= thresholds.acts_or_means:
+        return CHECK_IN, "danger_words"
     return NO_SIGN, ""

@@ -41,6 +41,9 @@ FIRM_SPANS = "crisis_firm"
 CHECK_IN_SPANS = "crisis_check_in"
 # Words about death, self-harm and its means; see `danger_words` in crisis.yml.
 DANGER_SPANS = "crisis_danger"
+# Crisis and check-in spans that a context explained (an idiom, the past, a joke...), by
+# category: a context may turn a crisis turn into a check-in, never silence the danger.
+EXPLAINED_SPANS = "crisis_explained"
 # The one context that can cancel a firm (`+`) crisis pattern: an explicit statement of safety.
 SAFETY = "safety"
 # Contexts that only keep the classifier alone from calling a crisis; a rule match stands.
@@ -445,6 +448,9 @@ class CrisisMatcher:
         doc.spans[FIRM_SPANS] = [span for span, firm in standing if firm]
         doc.spans[CONTEXT_SPANS] = filter_spans(context)
         doc.spans[CHECK_IN_SPANS] = [span for span in check_in if not cancelled(span, firm=False)]
+        doc.spans[EXPLAINED_SPANS] = [span for span, firm in crisis if cancelled(span, firm)] + [
+            span for span in check_in if cancelled(span, firm=False)
+        ]
         # Someone else's death or words still count as words about death for the classifier.
         doc.spans[DANGER_SPANS] = [
             span

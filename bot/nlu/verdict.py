@@ -37,6 +37,12 @@ class CrisisVerdict:
     classifier: float = 0.0
     # Why the decision was taken, one short code ("firm_rule", "rule_and_classifier", ...).
     reason: str = ""
+    # Kinds of danger words no context explained (death, means, goodbye...).
+    danger_words: Tuple[str, ...] = ()
+    # Crisis or check-in phrasings a context explained, by category.
+    explained: Tuple[str, ...] = ()
+    # Whether the message was long enough to be a story.
+    long_message: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -56,6 +62,9 @@ class CrisisVerdict:
             "contexts": list(self.contexts),
             "check_in_rules": list(self.check_in_rules),
             "classifier": round(self.classifier, 3),
+            "danger_words": list(self.danger_words),
+            "explained": list(self.explained),
+            "long_message": self.long_message,
             # Kept for readers of the earlier format: the answer carries the resources.
             "check_in": self.is_check_in,
         }
@@ -87,4 +96,7 @@ class CrisisVerdict:
             check_in_rules=tuple(str(rule) for rule in raw.get("check_in_rules") or ()),
             classifier=float(raw.get("classifier") or 0.0),
             reason=str(raw.get("reason") or ""),
+            danger_words=tuple(str(kind) for kind in raw.get("danger_words") or ()),
+            explained=tuple(str(rule) for rule in raw.get("explained") or ()),
+            long_message=bool(raw.get("long_message")),
         )
