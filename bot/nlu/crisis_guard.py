@@ -48,8 +48,12 @@ logger = logging.getLogger(__name__)
 # sure classifier still asks (see `decide`).
 QUESTION_CONTEXT = "question"
 IDIOM_CONTEXT = "idiom"
-# Jokes, games and sports, song lines, "gonna die alone", a goodbye to a forum (crisis.yml).
+# Game and sports talk, songs, dying alone, forum goodbyes (crisis.yml `play`).
 PLAY_CONTEXT = "play"
+# A laugh or "jk" (crisis.yml `joking`): in a short message, what it says is play.
+JOKING_CONTEXT = "joking"
+# Contexts that may be what a whole story is about (not only the words they cover).
+STORY_CONTEXTS = frozenset({"safety", "past", "research"})
 # Danger-word kinds that speak of means, acts or endings rather than of death in general.
 ACTS_AND_MEANS = frozenset({"means", "goodbye", "settling_affairs", "body"})
 # Tokens beyond which a message is a story rather than one statement.
@@ -85,9 +89,9 @@ class CrisisGuard(GraphComponent):
             # In a medication question, the classifier alone needs this for a crisis turn.
             "question_threshold": 0.99,
             # A danger phrasing that a context explained asks from this much on.
-            "explained_threshold": 0.0,
+            "explained_threshold": 0.5,
             # Words about the means, a goodbye or affairs in order ask from this much on.
-            "acts_or_means_threshold": 0.0,
+            "acts_or_means_threshold": 0.3,
             # inverse regularisation strength of the crisis classifier's logistic regression
             "C": 50.0,
             # How much the sentence vector counts beside one n-gram view (0 leaves it out).
@@ -284,8 +288,10 @@ class Signals:
 
     @property
     def play(self) -> bool:
-        """A joke, a game, a song or a goodbye to a forum: the most it may get is a check-in."""
-        return PLAY_CONTEXT in self.contexts
+        """A short message said laughing or "jk": the most it may get is a check-in. (Game and
+        sports talk, songs, dying alone and forum goodbyes explain their own words in the
+        matcher: what they cover can only ask.)"""
+        return JOKING_CONTEXT in self.contexts and not self.long_message
 
     @property
     def acts_or_means(self) -> bool:
@@ -314,6 +320,18 @@ class Thresholds:
     explained: float = 0.0
     # Words about the means, goodbyes or affairs in order ask from this much on.
     acts_or_means: float = 0.0
+
+
+def explained_away(signals: Signals, explaining: Sequence[Text]) -> bool:
+    """Whether contexts of words explain everything that sounded like danger: an idiom, play,
+    someone else's death or words cover every danger word and phrasing ("i'd kill someone for a
+    donut"). A statement of safety, the past or research can be what a whole story is about, and
+    are not taken to explain a strong classifier away."""
+    return (
+        not signals.danger_words
+        and not signals.explained
+        and not any(context in STORY_CONTEXTS for context in explaining)
+    )
 
 
 def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
@@ -346,10 +364,16 @@ def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
     question = QUESTION_CONTEXT in signals.contexts
     # In a long story an idiom explains only its own words ("cut ties", "killing time"); a
     # statement of safety, the past or research may be what the whole message is about.
-    local = (QUESTION_CONTEXT, IDIOM_CONTEXT) if signals.long_message else (QUESTION_CONTEXT,)
+    local = (
+        (QUESTION_CONTEXT, IDIOM_CONTEXT, PLAY_CONTEXT, JOKING_CONTEXT)
+        if signals.long_message
+        else (QUESTION_CONTEXT,)
+    )
     explaining = [context for context in signals.contexts if context not in local]
     if probability >= thresholds.crisis:
-        if explaining or play:
+        if explaining or play or signals.explained:
+            if explained_away(signals, explaining):
+                return NO_SIGN, "context_explains_all"
             return CHECK_IN, "classifier_with_context"
         if question and probability < thresholds.question_crisis:
             # "can i take it with my prozac": the words of a medication question; ask.

@@ -44,11 +44,16 @@ DANGER_SPANS = "crisis_danger"
 # Crisis and check-in spans that a context explained (an idiom, the past, a joke...), by
 # category: a context may turn a crisis turn into a check-in, never silence the danger.
 EXPLAINED_SPANS = "crisis_explained"
-# The one context that can cancel a firm (`+`) crisis pattern: an explicit statement of safety.
+# The one context that can cancel a firm (`+`) crisis pattern over all its words: an explicit
+# statement of safety; and one over any of its words: play (a game, a song, a goodbye to a forum).
 SAFETY = "safety"
+PLAY = "play"
+# A laugh or "jk" anywhere: a message-level sign of play that overlaps no danger words (the guard
+# reads it in short messages only); it cancels nothing itself.
+JOKING = "joking"
 # Contexts that only keep the classifier alone from calling a crisis; a rule match stands.
 # "can i take advil with my sertraline" is a medication question, "can i take all my pills" is not.
-CLASSIFIER_ONLY_CONTEXTS = {"question"}
+CLASSIFIER_ONLY_CONTEXTS = {"question", "joking"}
 # Contexts that only explain the rule match they overlap (someone else's death, someone else's
 # words): the rest of a long post may still say the writer is in danger, so they do not keep the
 # classifier from calling a crisis.
@@ -437,7 +442,11 @@ class CrisisMatcher:
                 other.start < span.end
                 and span.start < other.end
                 and other.label_ not in CLASSIFIER_ONLY_CONTEXTS
-                and (not firm or (other.label_ == SAFETY and other.end >= span.end))
+                and (
+                    not firm
+                    or (other.label_ == SAFETY and other.end >= span.end)
+                    or other.label_ == PLAY
+                )
                 for other in context
             )
 

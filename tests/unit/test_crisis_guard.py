@@ -172,6 +172,9 @@ def test_neither_signal_leaves_the_message_alone(nlp: Any) -> None:
         "contexts": [],
         "check_in_rules": [],
         "classifier": 0.05,
+        "danger_words": [],
+        "explained": [],
+        "long_message": False,
         "check_in": False,
     }
 
@@ -202,12 +205,11 @@ def test_a_button_payload_is_not_weighed_by_the_classifier(nlp: Any) -> None:
     "text, context",
     [
         ("im not suicidal, just exhausted from work", "safety"),
-        ("my sister is going to kill me when she finds out", "idiom"),
         ("what do studies say about suicide rates", "research"),
         ("i self harmed years ago and have been 5 years clean", "past"),
     ],
 )
-def test_the_classifier_alone_does_not_override_a_clear_context(
+def test_a_context_turns_a_sure_classifier_into_a_check_in_never_into_silence(
     nlp: Any, text: str, context: str
 ) -> None:
     ranking = [
@@ -215,10 +217,39 @@ def test_the_classifier_alone_does_not_override_a_clear_context(
         {"name": "crisis", "confidence": 0.45},
     ]
     result = guard(message_with(nlp, text, ranking), 0.9)
-    assert result["intent"]["name"] == "personal_advice"
+    assert result["intent"]["name"] == "check_in"
     assert context in result["crisis"]["contexts"]
-    crisis_first = [ranking[1], ranking[0]]
-    assert guard(message_with(nlp, text, crisis_first), 0.9)["intent"]["name"] == "personal_advice"
+    # The check-in keeps the answer it would have given below it.
+    assert [entry["name"] for entry in result["ranking"]] == ["check_in", "personal_advice"]
+    # Without the classifier's suspicion the context leaves the message alone.
+    assert guard(message_with(nlp, text, ranking), 0.05)["intent"]["name"] == "personal_advice"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im literally dying to see that movie",
+        "i would honestly murder someone for a pizza right now",
+        "this commute is killing me",
+    ],
+)
+def test_an_idiom_that_covers_every_danger_word_explains_even_a_sure_classifier(
+    nlp: Any, text: str
+) -> None:
+    ranking = [{"name": "out_of_scope", "confidence": 0.6}, {"name": "crisis", "confidence": 0.3}]
+    result = guard(message_with(nlp, text, ranking), 0.9)
+    assert result["intent"]["name"] == "out_of_scope"
+    assert result["crisis"]["reason"] == "context_explains_all"
+
+
+def test_a_danger_phrasing_a_context_explained_still_asks_a_sure_classifier(nlp: Any) -> None:
+    ranking = [{"name": "out_of_scope", "confidence": 0.6}, {"name": "crisis", "confidence": 0.3}]
+    message = message_with(nlp, "my sister is going to kill me when she finds out", ranking)
+    result = guard(message, 0.9)
+    assert result["crisis"]["explained"] == ["abuse_violence"]
+    assert result["intent"]["name"] == "check_in"
+    calm = guard(message_with(nlp, "my sister is going to kill me when she finds out", ranking), 0.1)
+    assert calm["intent"]["name"] == "out_of_scope"
 
 
 @pytest.mark.parametrize(

@@ -270,7 +270,13 @@ def test_article_questions_have_no_personal_concern(nlp: Any, text: str) -> None
 
 
 THRESHOLDS = Thresholds(
-    crisis=0.6, check_in=0.3, rule_confirm=0.0, long_crisis=0.8, question_crisis=0.99
+    crisis=0.6,
+    check_in=0.3,
+    rule_confirm=0.2,
+    long_crisis=0.8,
+    question_crisis=0.99,
+    explained=0.5,
+    acts_or_means=0.2,
 )
 
 
@@ -282,53 +288,91 @@ def signals(**overrides: Any) -> Signals:
         check_in_rules=(),
         probability=0.0,
         long_message=False,
-        danger_words=False,
+        danger_words=(),
+        explained=(),
     )
     values.update(overrides)
     return Signals(**values)  # type: ignore[arg-type]
 
 
+# One case (or more) per row of the decision table in the README ("How the guard decides").
 @pytest.mark.parametrize(
     "overrides, expected",
     [
+        # A firm rule: a crisis turn at once, whatever the classifier; said laughing, a check-in.
         ({"firm": True, "rules": ("suicidal_direct",)}, ("crisis", "firm_rule")),
-        ({"rules": ("overdose",)}, ("crisis", "rule")),
-        ({"probability": 0.7}, ("crisis", "classifier")),
-        ({"probability": 0.7, "contexts": ("idiom",)}, ("none", "")),
         (
-            {"probability": 0.7, "contexts": ("safety",), "long_message": True},
+            {"firm": True, "rules": ("suicidal_direct",), "contexts": ("joking",)},
+            ("check_in", "firm_rule_in_play"),
+        ),
+        # A laugh in a long story says nothing about the rest of it.
+        (
+            {"firm": True, "rules": ("overdose",), "contexts": ("joking",), "long_message": True},
+            ("crisis", "firm_rule"),
+        ),
+        # Any other danger rule: a crisis turn when the classifier confirms it, else a check-in.
+        ({"rules": ("overdose",), "probability": 0.25}, ("crisis", "rule")),
+        ({"rules": ("overdose",), "probability": 0.1}, ("check_in", "rule_unconfirmed")),
+        (
+            {"rules": ("suicidal_direct",), "probability": 0.9, "contexts": ("joking",)},
+            ("check_in", "rule_in_play"),
+        ),
+        # The classifier alone: short and clear of contexts, a crisis turn.
+        ({"probability": 0.7}, ("crisis", "classifier")),
+        # A context never silences a strong classifier: it may only turn it into a check-in...
+        ({"probability": 0.7, "contexts": ("safety",)}, ("check_in", "classifier_with_context")),
+        (
+            {"probability": 0.7, "contexts": ("past",), "danger_words": ("death",)},
             ("check_in", "classifier_with_context"),
         ),
-        # A long story: sadness alone is a check-in; danger words and a sure classifier, a crisis.
+        (
+            {"probability": 0.7, "contexts": ("idiom",), "explained": ("suicidal_direct",)},
+            ("check_in", "classifier_with_context"),
+        ),
+        # ...unless idioms or play explain every danger word and phrasing it read.
+        ({"probability": 0.7, "contexts": ("idiom",)}, ("none", "context_explains_all")),
+        ({"probability": 0.7, "contexts": ("joking",)}, ("none", "context_explains_all")),
+        # A medication question asks unless the classifier is all but certain.
+        ({"probability": 0.9, "contexts": ("question",)}, ("check_in", "classifier_in_question")),
+        ({"probability": 0.995, "contexts": ("question",)}, ("crisis", "classifier")),
+        # A long story: sadness alone asks; danger words and a sure classifier, a crisis turn.
         ({"probability": 0.95, "long_message": True}, ("check_in", "classifier_long_unsure")),
         (
-            {"probability": 0.7, "long_message": True, "danger_words": True},
+            {"probability": 0.7, "long_message": True, "danger_words": ("death",)},
             ("check_in", "classifier_long_unsure"),
         ),
         (
-            {"probability": 0.9, "long_message": True, "danger_words": True},
+            {"probability": 0.9, "long_message": True, "danger_words": ("means",)},
             ("crisis", "classifier_long"),
         ),
-        ({"check_in_rules": ("at_the_end",)}, ("check_in", "check_in_rule")),
-        ({"probability": 0.4}, ("check_in", "classifier_unsure")),
-        ({"probability": 0.4, "contexts": ("safety",)}, ("none", "")),
-        # a medication question asks unless the classifier is all but certain
-        ({"probability": 0.9, "contexts": ("question",)}, ("check_in", "classifier_in_question")),
-        ({"probability": 0.995, "contexts": ("question",)}, ("crisis", "classifier")),
-        # in a long story an idiom explains only its own words
+        # In a long story an idiom or a joke explains only its own words.
         (
             {
                 "probability": 0.9,
-                "contexts": ("idiom",),
+                "contexts": ("idiom", "joking"),
                 "long_message": True,
-                "danger_words": True,
+                "danger_words": ("death",),
             },
             ("crisis", "classifier_long"),
         ),
+        # A danger phrasing a context explained asks when the classifier has some doubt.
+        ({"explained": ("suicidal_coded",), "probability": 0.55}, ("check_in", "rule_explained")),
+        ({"explained": ("suicidal_coded",), "probability": 0.1}, ("none", "")),
+        # The rules' ambiguous phrasings ("i'm done.") ask.
+        ({"check_in_rules": ("at_the_end",)}, ("check_in", "check_in_rule")),
+        # The classifier's middle band asks, unless a context explains every danger word.
+        ({"probability": 0.4}, ("check_in", "classifier_unsure")),
         (
-            {"probability": 0.9, "contexts": ("past",), "long_message": True, "danger_words": True},
-            ("check_in", "classifier_with_context"),
+            {"probability": 0.4, "contexts": ("past",), "danger_words": ("means",)},
+            ("check_in", "classifier_unsure"),
         ),
+        ({"probability": 0.4, "contexts": ("safety",)}, ("none", "")),
+        # Words about the means, a goodbye or affairs put in order ask from a little doubt on.
+        ({"danger_words": ("means",), "probability": 0.25}, ("check_in", "danger_words")),
+        ({"danger_words": ("goodbye",), "probability": 0.1}, ("none", "")),
+        # Words about death alone do not.
+        ({"danger_words": ("death",), "probability": 0.2}, ("none", "")),
+        # Nothing of these: no sign.
         ({"probability": 0.1}, ("none", "")),
     ],
 )
