@@ -14,6 +14,7 @@ keys come in the order they have always been written in:
      "language": "es", "reason": "unavailable"}
     {"kind": "check_in", "notice": "...", "answer_kind": "answer", "crisis_resources": true,
      "topic": "bdnf"}
+    {"kind": "answer", "notice": "...", "topic": "ssri_nonresponse", "acknowledged": "feelings"}
 """
 
 from __future__ import annotations
@@ -57,8 +58,18 @@ _ANSWER_KIND = "answer_kind"
 _CRISIS_RESOURCES = "crisis_resources"
 _LANGUAGE = "language"
 _REASON = "reason"
-_TURN_ORDER = (_KIND, _NOTICE, _TOPIC, _CRISIS_RESOURCES, _LANGUAGE, _REASON)
-_CHECK_IN_ORDER = (_KIND, _NOTICE, _ANSWER_KIND, _CRISIS_RESOURCES, _TOPIC, _LANGUAGE, _REASON)
+_ACKNOWLEDGED = "acknowledged"
+_TURN_ORDER = (_KIND, _NOTICE, _TOPIC, _ACKNOWLEDGED, _CRISIS_RESOURCES, _LANGUAGE, _REASON)
+_CHECK_IN_ORDER = (
+    _KIND,
+    _NOTICE,
+    _ANSWER_KIND,
+    _CRISIS_RESOURCES,
+    _TOPIC,
+    _ACKNOWLEDGED,
+    _LANGUAGE,
+    _REASON,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,10 @@ class TurnMarker:
     language: Optional[str] = None
     # Why the turn was sent as it was: `UNAVAILABLE` when the channel sent it, Rasa had none.
     reason: Optional[str] = None
+    # An answer that first acknowledged the writer's own situation: the concern it named
+    # (feelings, diagnosis, treatment_for_me...); the article's answer and a professional's
+    # pointer follow in the same turn.
+    acknowledged: Optional[str] = None
 
     @property
     def keeps_resources_in_reach(self) -> bool:
@@ -99,6 +114,7 @@ class TurnMarker:
             _CRISIS_RESOURCES: True if self.crisis_resources else None,
             _LANGUAGE: self.language,
             _REASON: self.reason,
+            _ACKNOWLEDGED: self.acknowledged,
         }
         order = _CHECK_IN_ORDER if self.answer_kind is not None else _TURN_ORDER
         return {key: values[key] for key in order if values[key] is not None}
@@ -116,6 +132,7 @@ class TurnMarker:
             crisis_resources=custom.get(_CRISIS_RESOURCES) is True,
             language=_text(custom.get(_LANGUAGE)),
             reason=_text(custom.get(_REASON)),
+            acknowledged=_text(custom.get(_ACKNOWLEDGED)),
         )
 
     @classmethod

@@ -17,7 +17,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.nlu.language import LANGUAGE_KEY
-from bot.nlu.verdict import CrisisVerdict
+from bot.nlu.verdict import CrisisVerdict, PersonalVerdict
 from bot.page_context import context_for
 from bot.rasa_internals import install_server_patches
 from bot.session import latest_page_metadata, resources_shown_earlier
@@ -90,6 +90,7 @@ def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
     """The context of the tracker's latest turn."""
     parse = tracker.latest_message.parse_data if tracker and tracker.latest_message else {}
     events = list(tracker.events) if tracker else []
+    personal = PersonalVerdict.from_parse_data(parse)
     return replace(
         context_for(
             latest_page_metadata(events),
@@ -98,7 +99,8 @@ def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
         ),
         crisis_categories=CrisisVerdict.from_parse_data(parse).rules,
         language=message_language(parse),
-        concerns=tuple((parse.get("personal") or {}).get("concerns") or ()),
+        concerns=personal.concerns,
+        acknowledge=personal.acknowledge,
         medications=_entity_values(parse, "medication"),
         treatments=_entity_values(parse, "treatment"),
     )

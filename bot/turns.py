@@ -128,6 +128,8 @@ class TurnContext:
     # What the message said about the writer's own situation (bot.nlu.personal_router),
     # most specific first: medication_practical, treatment_for_me, diagnosis, feelings, ...
     concerns: Sequence[str] = field(default_factory=tuple)
+    # An article answer to a message that was also about the writer: acknowledge them first.
+    acknowledge: bool = False
 
 
 def kind_of(response_name: str) -> str:
@@ -414,17 +416,20 @@ def compose_turn(
     text = (response.get("text") or "").strip()
     clinic_line = context.settings.crisis_line
     parts: List[str] = []
+    acknowledged = acknowledges(kind, context)
     if kind == CRISIS:
         if EMERGENCY_FIRST.intersection(context.crisis_categories):
             parts.append(emergency_first(context.region, language))
         parts.append(crisis_resources(context.region, clinic_line, language=language))
-    if kind == ADVICE:
+    if kind == ADVICE or acknowledged:
         parts.append(acknowledgement(context))
     parts.append(text)
     if response_name == GREETING:
         parts.append(danger_line(context.region))
     if kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
+    elif acknowledged:
+        parts.append(own_case_note(context.medications, context.treatments))
     if topic and topic in load_topics():
         parts.append(load_topics()[topic].source)
     carries_lines = kind == CRISIS
@@ -453,6 +458,7 @@ def compose_turn(
         topic=topic or None,
         crisis_resources=carries_lines,
         language=language if language != ENGLISH else None,
+        acknowledged=acknowledged,
     )
     return with_marker(composed, marker)
 
@@ -479,11 +485,14 @@ def compose_check_in(
     answer_kind = kind_of(answer_name)
     topic = topic_of_response(answer_name)
     parts: List[str] = []
-    if answer_kind == ADVICE:
+    acknowledged = acknowledges(answer_kind, context)
+    if answer_kind == ADVICE or acknowledged:
         parts.append(acknowledgement(context))
     parts.append((answer.get("text") or "").strip())
     if answer_kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
+    elif acknowledged:
+        parts.append(own_case_note(context.medications, context.treatments))
     if topic and topic in load_topics():
         parts.append(load_topics()[topic].source)
     parts.append(crisis_resources(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
@@ -497,6 +506,7 @@ def compose_check_in(
         answer_kind=answer_kind,
         crisis_resources=True,
         topic=topic or None,
+        acknowledged=acknowledged,
     )
     composed = {
         **question,
@@ -539,6 +549,23 @@ def acknowledgement(context: TurnContext) -> str:
     if concern == "help_seeking":
         return "It's good that you're reaching out and looking for a way through this."
     return "Thank you for telling me about this."
+
+
+def acknowledges(kind: str, context: TurnContext) -> Optional[str]:
+    """The concern an article answer acknowledges first, when the message was also about the
+    writer (`TurnContext.acknowledge`); None otherwise."""
+    if kind != ANSWER or not context.acknowledge:
+        return None
+    return context.concerns[0] if context.concerns else None
+
+
+def own_case_note(medications: Sequence[str], treatments: Sequence[str]) -> str:
+    """After an article answer to someone who told us about themselves: who can speak to their
+    own case."""
+    return own_treatment_note(medications, treatments) or (
+        "That is what the article says in general; for your own situation, a professional who "
+        "knows you and your history is the person to ask."
+    )
 
 
 def own_treatment_note(medications: Sequence[str], treatments: Sequence[str]) -> str:

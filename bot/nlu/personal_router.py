@@ -34,11 +34,11 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.spacy_pipeline import PERSONAL_SPANS
 from bot.nlu.topic_classifier import QUESTION_FOCUS
-from bot.nlu.verdict import CHECK_IN, CRISIS
+from bot.nlu.verdict import CHECK_IN, CRISIS, PersonalVerdict
 from bot.payload import is_payload
 
-PARSE_KEY = "personal"
 ADVICE_INTENT = "personal_advice"
+FAQ_INTENT = "faq"
 # The crisis guard's decisions are also the intents it sets.
 CRISIS_INTENT = CRISIS
 CHECK_IN_INTENT = CHECK_IN
@@ -107,11 +107,16 @@ class PersonalMessageRouter(GraphComponent):
             "unsure_below": 0.35,
             # A first-person message at least this many words long is about the writer.
             "long_message_words": 25,
+            # An article topic at least this sure is answered even when the message is also
+            # about the writer (after an acknowledgement), unless it asks what to do about
+            # one's own medication.
+            "answer_confidence": 0.5,
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._unsure_below = float(config["unsure_below"])
         self._long_words = int(config["long_message_words"])
+        self._answer_confidence = float(config["answer_confidence"])
 
     @classmethod
     def create(
@@ -130,23 +135,49 @@ class PersonalMessageRouter(GraphComponent):
             concerns = personal_concerns(message)
             decided = (message.get(INTENT) or {}).get("name")
             if decided == CRISIS_INTENT:
-                message.set(PARSE_KEY, {"concerns": list(concerns)}, add_to_output=True)
+                PersonalVerdict(concerns=concerns).write_to(message)
                 continue
             ranking = message.get(INTENT_RANKING_KEY) or []
             # A check-in answers with the best guess below it.
             guess = _best_guess(ranking) if decided == CHECK_IN_INTENT else message.get(INTENT)
-            if route_to_advice(
+            answers_a_question = bool(message.get(QUESTION_FOCUS)) or asks_an_article_question(
+                guess or {}, concerns, self._answer_confidence
+            )
+            advice = route_to_advice(
                 intent=guess or {},
                 concerns=concerns,
-                answers_a_question=bool(message.get(QUESTION_FOCUS)),
+                answers_a_question=answers_a_question,
                 own_medication=bool(named_medications(message)),
                 first_person_words=_first_person_words(message),
                 long_words=self._long_words,
                 unsure_below=self._unsure_below,
-            ):
+            )
+            if advice:
                 _make_advice(message, keep_check_in=decided == CHECK_IN_INTENT)
-            message.set(PARSE_KEY, {"concerns": list(concerns)}, add_to_output=True)
+            verdict = PersonalVerdict(
+                concerns=concerns,
+                # The article answers, and the writer told us about themselves: the answer
+                # acknowledges them first and points to a professional for their own case.
+                acknowledge=bool(concerns) and not advice and _is_topic(guess or {}),
+            )
+            verdict.write_to(message)
         return messages
+
+
+def _is_topic(intent: Dict[Text, Any]) -> bool:
+    return str(intent.get("name") or "") == FAQ_INTENT
+
+
+def asks_an_article_question(
+    intent: Dict[Text, Any], concerns: Sequence[Text], answer_confidence: float
+) -> bool:
+    """A general question the article answers, said with "I" or next to one's feelings: "how
+    do i find a good ketamine doctor", "i feel so low, is depression a chemical imbalance?".
+    What to do about one's own care (one's medication, whether a treatment is right for me, a
+    diagnosis for me, how I cope) stays advice, however close to a topic its words are."""
+    if any(concern in OWN_SITUATION_FIRST for concern in concerns) or not _is_topic(intent):
+        return False
+    return float(intent.get("confidence") or 0.0) >= answer_confidence
 
 
 def route_to_advice(

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-# The parse-data key the verdict lives under.
+# The parse-data keys the verdicts live under.
 PARSE_KEY = "crisis"
+PERSONAL_PARSE_KEY = "personal"
 
 # What the turn becomes.
 CRISIS = "crisis"  # the crisis resources first, nothing competing with them
@@ -100,3 +101,29 @@ class CrisisVerdict:
             explained=tuple(str(rule) for rule in raw.get("explained") or ()),
             long_message=bool(raw.get("long_message")),
         )
+
+
+@dataclass(frozen=True)
+class PersonalVerdict:
+    """What the personal-message router (`bot.nlu.personal_router`) found about the writer's own
+    situation: the concerns, by label only, and whether an article answer acknowledges them."""
+
+    concerns: Tuple[str, ...] = ()
+    # An article answer that first acknowledges what the writer said about themselves.
+    acknowledge: bool = False
+
+    def write_to(self, message: Any) -> None:
+        """Puts the verdict into a message's parse data (a Rasa `Message`), replacing any."""
+        data: Dict[str, Any] = {"concerns": list(self.concerns)}
+        if self.acknowledge:
+            data["acknowledge"] = True
+        message.set(PERSONAL_PARSE_KEY, data, add_to_output=True)
+
+    @classmethod
+    def from_parse_data(cls, parse: Optional[Mapping[str, Any]]) -> PersonalVerdict:
+        """The verdict in a parse result; none found is no concern."""
+        raw = (parse or {}).get(PERSONAL_PARSE_KEY)
+        if not isinstance(raw, dict):
+            return cls()
+        concerns = tuple(str(c) for c in raw.get("concerns") or () if isinstance(c, str))
+        return cls(concerns=concerns, acknowledge=raw.get("acknowledge") is True)
