@@ -75,7 +75,8 @@ def score(rows: List[Dict[str, str]], markers: List[Optional[TurnMarker]]) -> Di
 
 def print_report(result: Dict[str, Any]) -> None:
     overall = result["overall"]
-    print(f"  fitting topic, all styles  {100 * overall['rate']:5.1f}% ({overall['fit']}/{overall['n']})")
+    share = f"{100 * overall['rate']:5.1f}% ({overall['fit']}/{overall['n']})"
+    print(f"  fitting topic, all styles  {share}")
     for group in ("style", "kind", "topic"):
         print(f"  by {group}:")
         for key, share in result[group].items():
@@ -123,7 +124,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         for position, (row, marker) in enumerate(zip(rows, markers, strict=True)):
             if position not in copied and not fits(row["topic"], marker):
                 got = kind_of(marker) + (f":{marker.topic}" if marker and marker.topic else "")
-                print(f"  [{row['topic']} {row['style']} {row['kind']} -> {got}] {row['text'][:200]}")
+                print(
+                    f"  [{row['topic']} {row['style']} {row['kind']} -> {got}] {row['text'][:200]}"
+                )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2), encoding="utf-8")
     below = [

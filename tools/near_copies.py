@@ -60,7 +60,9 @@ def messages_of(path: Path) -> List[str]:
     """The texts of a training or evaluation file (Rasa NLU YAML, a crisis set, or a TSV)."""
     if path.suffix == ".tsv":
         with path.open(encoding="utf-8", newline="") as handle:
-            return [row["text"] for row in csv.DictReader(handle, delimiter="\t") if row.get("text")]
+            return [
+                row["text"] for row in csv.DictReader(handle, delimiter="\t") if row.get("text")
+            ]
     return _yaml_examples(path)
 
 
@@ -90,7 +92,9 @@ def near_copies(
             overlap = count / len(found | train_words[candidate])
             # Short queries share most of their few words by nature ("ketamine for depression?"
             # and "ketamine for depression explained"): only the same words count as a copy.
-            needed = 1.0 if min(len(found), len(train_words[candidate])) <= SHORT_WORDS else threshold
+            needed = (
+                1.0 if min(len(found), len(train_words[candidate])) <= SHORT_WORDS else threshold
+            )
             if overlap >= needed:
                 pairs.append((position, candidate, overlap))
     return pairs
@@ -106,7 +110,9 @@ def report(
         evaluation = messages_of(path)
         pairs = near_copies(training, evaluation, threshold)
         counts[path] = len({position for position, _, _ in pairs})
-        print(f"  {path}: {counts[path]} of {len(evaluation)} messages have a near-copy in training")
+        print(
+            f"  {path}: {counts[path]} of {len(evaluation)} messages have a near-copy in training"
+        )
         if show:
             for position, candidate, overlap in pairs:
                 print(f"    {overlap:.2f}  eval: {evaluation[position][:120]}")
@@ -118,7 +124,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threshold", type=float, default=0.6)
     parser.add_argument("--real-threshold", type=float, default=0.5)
-    parser.add_argument("--show", action="store_true", help="print the pairs (a developer's terminal)")
+    parser.add_argument(
+        "--show", action="store_true", help="print the pairs (a developer's terminal)"
+    )
     args = parser.parse_args(argv)
     training = training_examples()
     print(f"Near-copies of evaluation messages among {len(training)} training examples:")

@@ -125,11 +125,10 @@ class CrisisClassifier:
                 ngram: float(self._weights[offset + i]) for i, ngram in enumerate(ngrams)
             }
             offset += len(ngrams)
-        meaning = self._weights[offset : offset + DIMENSION] if self._weights.size else []
+        # The weights after the n-grams' are the sentence vector's (none in an older model).
+        meaning = np.asarray(self._weights[offset : offset + DIMENSION], dtype=np.float32)
         self._meaning_weights = (
-            np.asarray(meaning, dtype=np.float32)
-            if len(meaning) == DIMENSION
-            else np.zeros(DIMENSION, dtype=np.float32)
+            meaning if meaning.size == DIMENSION else np.zeros(DIMENSION, dtype=np.float32)
         )
 
     @classmethod

@@ -101,7 +101,9 @@ def _graph(weights: Dict[str, np.ndarray]) -> Any:
     axes_12 = const("axes_12", np.array([1, 2], dtype=np.int64))
 
     words = node(
-        "Gather", [const("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids"], "words"
+        "Gather",
+        [const("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids"],
+        "words",
     )
     length = node("Gather", [node("Shape", ["input_ids"], "ids_shape"), one_index], "length")
     positions = node("Range", [zero, length, step], "positions")
@@ -128,9 +130,24 @@ def _graph(weights: Dict[str, np.ndarray]) -> Any:
         q = linear(x, f"{p}.attention.self.query", f"l{index}.q")
         k = linear(x, f"{p}.attention.self.key", f"l{index}.k")
         v = linear(x, f"{p}.attention.self.value", f"l{index}.v")
-        q = node("Transpose", [node("Reshape", [q, split_heads], f"l{index}.qr")], f"l{index}.qt", perm=[0, 2, 1, 3])
-        k = node("Transpose", [node("Reshape", [k, split_heads], f"l{index}.kr")], f"l{index}.kt", perm=[0, 2, 3, 1])
-        v = node("Transpose", [node("Reshape", [v, split_heads], f"l{index}.vr")], f"l{index}.vt", perm=[0, 2, 1, 3])
+        q = node(
+            "Transpose",
+            [node("Reshape", [q, split_heads], f"l{index}.qr")],
+            f"l{index}.qt",
+            perm=[0, 2, 1, 3],
+        )
+        k = node(
+            "Transpose",
+            [node("Reshape", [k, split_heads], f"l{index}.kr")],
+            f"l{index}.kt",
+            perm=[0, 2, 3, 1],
+        )
+        v = node(
+            "Transpose",
+            [node("Reshape", [v, split_heads], f"l{index}.vr")],
+            f"l{index}.vt",
+            perm=[0, 2, 1, 3],
+        )
         scores = node("Mul", [node("MatMul", [q, k], f"l{index}.qk"), scale], f"l{index}.scaled")
         scores = node("Add", [scores, penalty], f"l{index}.masked")
         attention = node("Softmax", [scores], f"l{index}.attn", axis=-1)
@@ -138,13 +155,23 @@ def _graph(weights: Dict[str, np.ndarray]) -> Any:
         context = node("Transpose", [context], f"l{index}.ctxt", perm=[0, 2, 1, 3])
         context = node("Reshape", [context, merge_heads], f"l{index}.ctxm")
         attended = linear(context, f"{p}.attention.output.dense", f"l{index}.ao")
-        x = layer_norm(node("Add", [attended, x], f"l{index}.res1"), f"{p}.attention.output.LayerNorm", f"l{index}.n1")
+        x = layer_norm(
+            node("Add", [attended, x], f"l{index}.res1"),
+            f"{p}.attention.output.LayerNorm",
+            f"l{index}.n1",
+        )
         hidden = linear(x, f"{p}.intermediate.dense", f"l{index}.h")
         # GELU, exactly: 0.5 * h * (1 + erf(h / sqrt(2))).
         erf = node("Erf", [node("Div", [hidden, root2], f"l{index}.hd")], f"l{index}.erf")
-        gelu = node("Mul", [node("Mul", [hidden, half], f"l{index}.hh"), node("Add", [erf, one], f"l{index}.e1")], f"l{index}.gelu")
+        gelu = node(
+            "Mul",
+            [node("Mul", [hidden, half], f"l{index}.hh"), node("Add", [erf, one], f"l{index}.e1")],
+            f"l{index}.gelu",
+        )
         out = linear(gelu, f"{p}.output.dense", f"l{index}.o")
-        x = layer_norm(node("Add", [out, x], f"l{index}.res2"), f"{p}.output.LayerNorm", f"l{index}.n2")
+        x = layer_norm(
+            node("Add", [out, x], f"l{index}.res2"), f"{p}.output.LayerNorm", f"l{index}.n2"
+        )
 
     weight = node("Unsqueeze", [mask, const("axis_2", np.array([2], dtype=np.int64))], "pool_w")
     summed = node("ReduceSum", [node("Mul", [x, weight], "pool_x"), axis_1], "pool_sum", keepdims=0)
@@ -152,7 +179,11 @@ def _graph(weights: Dict[str, np.ndarray]) -> Any:
     counted = node("Max", [counted, const("tiny", np.array(1e-9, dtype=np.float32))], "pool_nc")
     pooled = node("Div", [summed, counted], "pooled")
     squares = node("ReduceSum", [node("Mul", [pooled, pooled], "sq"), axis_1], "sqsum", keepdims=1)
-    norm = node("Max", [node("Sqrt", [squares], "norm0"), const("eps", np.array(1e-12, dtype=np.float32))], "norm")
+    norm = node(
+        "Max",
+        [node("Sqrt", [squares], "norm0"), const("eps", np.array(1e-12, dtype=np.float32))],
+        "norm",
+    )
     node("Div", [pooled, norm], "embedding")
 
     graph = helper.make_graph(
@@ -212,7 +243,8 @@ class SentenceEncoder:
         model = directory / MODEL_FILE
         if not model.exists():
             raise FileNotFoundError(
-                f"No sentence encoder at {model}: `make setup` builds it (python -m bot.nlu.sentence_encoder)."
+                f"No sentence encoder at {model}: `make setup` builds it "
+                "(python -m bot.nlu.sentence_encoder)."
             )
         options = onnxruntime.SessionOptions()
         # The Rasa server answers one message at a time on its event loop; one thread each keeps

@@ -154,7 +154,7 @@ class SentenceEmbedder(GraphComponent):
                 texts.append(text[span[0] : span[1]])
                 owners.append((message, QUESTION_ORIGIN))
         vectors = self._encoder.encode(texts)
-        for (message, origin), vector in zip(owners, vectors):
+        for (message, origin), vector in zip(owners, vectors, strict=True):
             message.add_features(
                 Features(vector.reshape(1, -1), FEATURE_TYPE_SENTENCE, TEXT, origin)
             )

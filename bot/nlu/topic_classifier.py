@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import zlib
 from typing import Any, Dict, List, Optional, Text, Tuple
 

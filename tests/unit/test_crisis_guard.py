@@ -248,7 +248,9 @@ def test_a_danger_phrasing_a_context_explained_still_asks_a_sure_classifier(nlp:
     result = guard(message, 0.9)
     assert result["crisis"]["explained"] == ["abuse_violence"]
     assert result["intent"]["name"] == "check_in"
-    calm = guard(message_with(nlp, "my sister is going to kill me when she finds out", ranking), 0.1)
+    calm = guard(
+        message_with(nlp, "my sister is going to kill me when she finds out", ranking), 0.1
+    )
     assert calm["intent"]["name"] == "out_of_scope"
 
 

@@ -18,6 +18,7 @@ from bot.nlu.spacy_pipeline import (
     CONTEXT_SPANS,
     CRISIS_SPANS,
     DANGER_SPANS,
+    EXPLAINED_SPANS,
     FIRM_SPANS,
     PERSONAL_SPANS,
     build_pipeline,
@@ -380,3 +381,115 @@ def test_the_guard_decides_crisis_check_in_or_none(
     overrides: dict, expected: Tuple[str, str]
 ) -> None:
     assert decide(signals(**overrides), THRESHOLDS) == expected
+
+
+def standing_and_explained(nlp: Any, text: str) -> Tuple[List[str], List[str]]:
+    """The crisis categories that stand, and those a context explained."""
+    return spans(nlp, text, CRISIS_SPANS), spans(nlp, text, EXPLAINED_SPANS)
+
+
+# Play explains the danger words it covers, a firm pattern's too: the most such a message gets
+# is a check-in. Each kind, three of the team's own examples, and three where the same words
+# are danger and must stand.
+@pytest.mark.parametrize(
+    "text",
+    [
+        # game and sports talk
+        "that boss fight made me want to kill myself, died like 30 times",
+        "i keep dying on the last level and my controller is about to go out the window",
+        "coach is gonna kill me at practice tomorrow after that free throw",
+        # songs and films
+        "the chorus goes i want to die in your arms tonight and its stuck in my head",
+        "that movie where the main character tries to kill himself made me cry",
+        "whats the song with the lyric i hurt myself today",
+        # dying alone
+        "gonna die alone surrounded by houseplants at this rate",
+        "my mum keeps asking about grandkids, i told her i will die alone with my dogs",
+        "ill die alone and honestly thats fine, more pizza for me",
+        # a goodbye to a forum, an app
+        "goodbye reddit, deleting the app for a while to focus on exams",
+        "leaving this sub, the drama is too much, bye everyone",
+        "this is my last post here, moving to the discord server instead",
+        # a test or a deadline that will "kill" the writer
+        "im going to die in this exam tomorrow i havent studied at all",
+        "chemistry test is gonna kill me lmao",
+        "my mom is gonna kill me when she sees my report card",
+    ],
+)
+def test_play_explains_the_danger_words_it_covers(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing == []
+    assert "play" in spans(nlp, text, CONTEXT_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # game words near real danger to the writer, not in the same breath
+        "i used to play games to cope but now i want to kill myself tonight",
+        "i stopped going to practice. i have the pills counted out and im done",
+        # a song and a film can be where someone found their words, not a joke
+        "i wrote my goodbye letter last night and chose the song for my funeral",
+        # alone, and ending it: not a joke about dying alone
+        "im so alone i want to end my life",
+        # a goodbye to everyone, not to a forum
+        "goodbye everyone, i wont be here tomorrow",
+        "my sister posted a goodbye message on instagram and isnt answering",
+    ],
+)
+def test_danger_beside_play_words_still_stands(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IM GONNA KILL MYSELF IF I FAIL THIS LMAO",
+        "i swear ill kms if he texts me again 😂",
+        "jk jk im not actually gonna die over a haircut",
+    ],
+)
+def test_a_laugh_in_a_short_message_marks_it_joking(nlp: Any, text: str) -> None:
+    assert "joking" in spans(nlp, text, CONTEXT_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to hurt my kids",
+        "my kids are the only reason im still here",
+        "i took all my pills and im scared",
+    ],
+)
+def test_kids_and_other_words_are_not_laughs(nlp: Any, text: str) -> None:
+    assert "joking" not in spans(nlp, text, CONTEXT_SPANS)
+
+
+# A plea for support about oneself is a personal concern, whatever else the message says: never
+# thanked or brushed off.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "having a really bad night, would appreciate some support. thank you",
+        "could really use some encouragement right now, thanks",
+        "please help me i dont know what to do anymore",
+        "can someone talk to me for a bit",
+        "i just need someone to listen tonight",
+        "dead inside. help",
+    ],
+)
+def test_a_plea_for_support_is_a_personal_concern(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, PERSONAL_SPANS) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thank you, that helped",
+        "can someone explain what bdnf does",
+        "thanks for the support you gave me last week, im doing better",
+    ],
+)
+def test_thanks_and_questions_are_not_pleas(nlp: Any, text: str) -> None:
+    assert "help_seeking" not in spans(nlp, text, PERSONAL_SPANS)

@@ -116,6 +116,19 @@ def test_a_check_in_and_the_unavailable_turn_are_on_the_wire_as_they_always_were
     )
 
 
+def test_an_acknowledged_answer_says_which_concern_it_acknowledged(
+    domain_responses: Dict[str, Any],
+) -> None:
+    context = replace(US, concerns=("feelings",), acknowledge=True)
+    turn = compose_turn("utter_faq/bdnf", domain_responses["utter_faq/bdnf"][0], context)
+    assert json.dumps(turn["custom"]) == (
+        '{"kind": "answer", "notice": "%s", "topic": "bdnf", "acknowledged": "feelings"}' % NOTICE
+    )
+    assert TurnMarker.from_custom(turn["custom"]) == TurnMarker(
+        kind="answer", notice=NOTICE, topic="bdnf", acknowledged="feelings"
+    )
+
+
 def test_a_marker_is_read_leniently() -> None:
     for not_one in (None, [], "crisis", {}, {"kind": 3}, {"notice": "n"}):
         assert TurnMarker.from_custom(not_one) is None

@@ -14,6 +14,7 @@ from bot.nlu.domain_terms import domain_terms
 from bot.nlu.personal_router import PersonalMessageRouter, route_to_advice
 from bot.nlu.spacy_pipeline import build_pipeline
 from bot.nlu.topic_classifier import QUESTION_FOCUS
+from bot.nlu.verdict import PersonalVerdict
 
 
 @pytest.fixture(scope="module")
@@ -157,4 +158,50 @@ def test_route_to_advice(
             unsure_below=0.35,
         )
         is expected
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do i find a good ketamine doctor",
+        "i feel so low lately. is depression really a chemical imbalance",
+        "been struggling for years, why do some people not respond to antidepressants",
+    ],
+)
+def test_an_article_question_said_with_i_keeps_its_answer_and_acknowledges(
+    nlp: Any, text: str
+) -> None:
+    message = routed(nlp, text, [{"name": "faq", "confidence": 0.7}])
+    assert intent_of(message) == "faq"
+    verdict = PersonalVerdict.from_parse_data({"personal": message.get("personal")})
+    assert verdict.concerns and verdict.acknowledge
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "should i raise my zoloft dose",
+        "is ketamine right for me",
+        "how do i cope with my depression",
+    ],
+)
+def test_what_to_do_about_ones_own_care_stays_advice_beside_a_topic(nlp: Any, text: str) -> None:
+    message = routed(nlp, text, [{"name": "faq", "confidence": 0.9}])
+    assert intent_of(message) == "personal_advice"
+    assert not PersonalVerdict.from_parse_data({"personal": message.get("personal")}).acknowledge
+
+
+def test_an_unsure_topic_beside_feelings_is_not_answered_as_if_sure(nlp: Any) -> None:
+    message = routed(
+        nlp, "i feel empty all the time", [{"name": "out_of_scope", "confidence": 0.6}]
+    )
+    assert intent_of(message) == "personal_advice"
+    assert not PersonalVerdict.from_parse_data({"personal": message.get("personal")}).acknowledge
+
+
+def test_a_plea_with_a_thank_you_is_never_thanked(nlp: Any) -> None:
+    text = "having a really bad night, would appreciate some support. thank you"
+    assert intent_of(routed(nlp, text, [{"name": "thank", "confidence": 0.95}])) == (
+        "personal_advice"
     )

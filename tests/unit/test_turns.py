@@ -329,6 +329,51 @@ def test_advice_first_acknowledges_what_the_person_said(
     assert text.index(expected) < text.index("I can't advise")
 
 
+@pytest.mark.parametrize(
+    "concerns, medications, expected_note",
+    [
+        (("feelings",), (), "a professional who knows you"),
+        (("help_seeking",), ("sertraline",), "your own sertraline"),
+    ],
+)
+def test_an_answer_to_someone_who_spoke_of_themselves_acknowledges_them_first(
+    domain_responses: Dict[str, Any], concerns: tuple, medications: tuple, expected_note: str
+) -> None:
+    answer = domain_responses["utter_faq/ssri_nonresponse"][0]
+    context = replace(
+        CONTEXTS["clinic, US"], concerns=concerns, medications=medications, acknowledge=True
+    )
+    turn = compose_turn("utter_faq/ssri_nonresponse", answer, context)
+    text = turn["text"]
+    first_words = answer["text"].strip()[:40]
+    assert text.index(first_words) > 0, "the acknowledgement comes before the answer"
+    assert text.index(expected_note) > text.index(first_words)
+    assert turn["custom"]["kind"] == "answer"
+    assert turn["custom"]["topic"] == "ssri_nonresponse"
+    assert turn["custom"]["acknowledged"] == concerns[0]
+    assert "not medical advice" in text
+    check_in = compose_check_in(
+        "utter_faq/ssri_nonresponse", answer, {"text": "Are you safe?"}, context
+    )
+    assert check_in["custom"]["acknowledged"] == concerns[0]
+    assert check_in["text"].index(first_words) > 0
+
+
+def test_an_answer_acknowledges_nobody_unless_the_message_spoke_of_the_writer(
+    domain_responses: Dict[str, Any],
+) -> None:
+    answer = domain_responses["utter_faq/bdnf"][0]
+    plain = compose_turn("utter_faq/bdnf", answer, CONTEXTS["no clinic, US"])
+    concerned = replace(CONTEXTS["no clinic, US"], concerns=("feelings",), acknowledge=False)
+    for context in (CONTEXTS["no clinic, US"], concerned):
+        turn = compose_turn("utter_faq/bdnf", answer, context)
+        assert "acknowledged" not in turn["custom"]
+        assert turn["text"] == plain["text"]
+    advice = replace(CONTEXTS["no clinic, US"], concerns=("feelings",), acknowledge=True)
+    turn = compose_turn("utter_advice", domain_responses["utter_advice"][0], advice)
+    assert "acknowledged" not in turn["custom"], "advice acknowledges in its own way"
+
+
 def test_the_generator_remembers_a_crisis_until_the_session_ends(
     domain_responses: Dict[str, Any],
 ) -> None:
