@@ -41,6 +41,14 @@ def fits(expected_topic: str, marker: Optional[TurnMarker]) -> bool:
     return marker is not None and marker.topic == expected_topic
 
 
+def miss_kind(marker: Optional[TurnMarker]) -> str:
+    """What a question that missed its topic got: another topic's answer (alone, in a check-in
+    or after an acknowledgement), or a turn of another kind (advice, not covered, fallback...)."""
+    if marker is not None and marker.topic:
+        return "another topic"
+    return kind_of(marker)
+
+
 def score(rows: List[Dict[str, str]], markers: List[Optional[TurnMarker]]) -> Dict[str, Any]:
     """Fitting-topic shares per style, topic and kind, and what the misses got instead."""
     groups: Dict[str, Dict[str, Counter]] = {
@@ -55,10 +63,7 @@ def score(rows: List[Dict[str, str]], markers: List[Optional[TurnMarker]]) -> Di
             counts[row[group]]["n"] += 1
             counts[row[group]]["fit"] += hit
         if not hit:
-            got = kind_of(marker)
-            if marker is not None and marker.topic:
-                got = f"{got}:{marker.topic}"
-            instead[got.split(":")[0] if not got.startswith("answer") else "another topic"] += 1
+            instead[miss_kind(marker)] += 1
     result: Dict[str, Any] = {
         group: {
             key: {"n": c["n"], "fit": c["fit"], "rate": c["fit"] / c["n"]}

@@ -1,12 +1,14 @@
 """Training examples that are near-copies of evaluation messages (they would flatter the figures).
 
 Compares every training example in `data/nlu/` with every message of the evaluation sets by the
-Jaccard overlap of their word sets. The team's own sets (`tests/*.yml`, `tests/*.tsv`) must share
-no example at `--threshold` (0.6) or more; the real-messages sets, when present, are compared at
-`--real-threshold` (0.5) and only counted, never printed, unless `--show` (a developer's
-terminal): their words stay outside the repository.
+Jaccard overlap of their word sets, at `--threshold` (0.6) for the team's own sets and
+`--real-threshold` (0.5) for the real-messages sets when present; short queries count only with
+the same words. It reports; the evaluations leave near-copies out of the figures that count
+(`tools/evaluate_questions.py`), and the tests keep exact copies out of the real-style sets. The
+pairs are printed only with `--show` (a developer's terminal): real messages stay outside the
+repository.
 
-    python -m tools.near_copies                 # exits 1 when a team set has a near-copy
+    python -m tools.near_copies [--show]
 """
 
 from __future__ import annotations
@@ -130,9 +132,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     training = training_examples()
     print(f"Near-copies of evaluation messages among {len(training)} training examples:")
-    team = report(TEAM_SETS, training, args.threshold, args.show)
+    report(TEAM_SETS, training, args.threshold, args.show)
     report(REAL_SETS, training, args.real_threshold, args.show)
-    return 1 if any(team.values()) else 0
+    return 0
 
 
 if __name__ == "__main__":

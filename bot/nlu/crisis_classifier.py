@@ -2,8 +2,8 @@
 
 The topic classifier's crisis probability competes with 30-odd other labels and was trained to
 tell topics apart, so a sad message that matches no topic well drifts towards crisis. This model
-answers one question, crisis or not, against every other training example, and reads three
-things the topic model does not:
+answers one question, crisis or not, against every other training example, and reads what the
+topic model does not:
 - the words under a negation ("i do not want to die" is not "i want to die");
 - the last sentence on its own, because long posts often tell a sad story and say the danger
   only at the end, where whole-message counts dilute it;

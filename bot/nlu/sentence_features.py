@@ -41,7 +41,7 @@ from bot.nlu.sentence_encoder import (
 logger = logging.getLogger(__name__)
 
 ORIGIN = "SentenceEmbedder"
-# The vector of a story's closing question alone (`bot.nlu.topic_classifier.question_span`).
+# The vector of a story's closing question alone (`bot.nlu.questions.question_span`).
 QUESTION_ORIGIN = "SentenceEmbedder.question"
 _FILES = (MODEL_FILE, TOKENIZER_FILE, META_FILE)
 
