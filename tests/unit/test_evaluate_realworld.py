@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.marker import TurnMarker
-from tools.evaluate_realworld import is_miss, read_set, score
+from tools.evaluate_realworld import BORDERLINE, is_miss, read_set, score
 
 ROWS = [
     ("crisis", "a"),
@@ -63,3 +63,30 @@ def test_the_set_is_read_with_quoted_fields(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert read_set(path) == [("crisis", 'a message with a "quote" and\ttab')]
+
+
+def test_a_borderline_crisis_row_needs_the_resources_not_a_crisis_turn(tmp_path: Path) -> None:
+    path = tmp_path / "set_b.tsv"
+    path.write_text(
+        "label\ttext\tsource\tborderline\n"
+        "crisis\tclear\tx\t\n"
+        "crisis\tunclear\tx\tyes\n"
+        "distress\tlow\tx\t\n",
+        encoding="utf-8",
+    )
+    rows = read_set(path)
+    assert [label for label, _ in rows] == ["crisis", BORDERLINE, "distress"]
+    markers = [TurnMarker("crisis"), TurnMarker("check_in", crisis_resources=True), None]
+    summary = score(rows, markers)["summary"]
+    assert (summary["crisis_turns"]["n"], summary["crisis_turns"]["of"]) == (1, 1)
+    assert (summary["crisis_sees_resources"]["n"], summary["crisis_sees_resources"]["of"]) == (
+        2,
+        2,
+    )
+    assert not is_miss(BORDERLINE, TurnMarker("check_in"))
+    assert is_miss(BORDERLINE, TurnMarker("advice"))
+
+
+def test_ordinary_posts_count_crisis_turns_and_check_ins_apart() -> None:
+    summary = score(ROWS, MARKERS)["summary"]
+    assert (summary["ordinary_crisis_turns"]["n"], summary["ordinary_check_ins"]["n"]) == (0, 1)
