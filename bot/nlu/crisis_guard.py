@@ -38,6 +38,7 @@ from bot.nlu.spacy_pipeline import (
     FIRM_SPANS,
     PERSONAL_SPANS,
     RULE_ONLY_CONTEXTS,
+    SERIOUS,
 )
 from bot.nlu.verdict import CHECK_IN, CRISIS, NO_SIGN, CrisisVerdict
 from bot.payload import is_payload
@@ -202,7 +203,8 @@ class CrisisGuard(GraphComponent):
         signals = Signals(
             firm=spans.firm,
             rules=spans.categories,
-            contexts=[c for c in spans.contexts if c not in RULE_ONLY_CONTEXTS],
+            # "Not joking" only takes a laugh's play away (the matcher does): it explains nothing.
+            contexts=[c for c in spans.contexts if c not in RULE_ONLY_CONTEXTS | {SERIOUS}],
             check_in_rules=spans.check_in,
             probability=probability,
             long_message=len(message.get(TOKENS_NAMES[TEXT]) or []) > LONG_MESSAGE_TOKENS,

@@ -51,9 +51,13 @@ PLAY = "play"
 # A laugh or "jk" anywhere: a message-level sign of play that overlaps no danger words (the guard
 # reads it in short messages only); it cancels nothing itself.
 JOKING = "joking"
+# Said not to be a joke ("not joking", "i mean it"): no laugh makes the message play.
+SERIOUS = "serious"
+# How near after danger words or a crisis phrasing a laugh must be to make them play.
+JOKING_REACH = 8
 # Contexts that only keep the classifier alone from calling a crisis; a rule match stands.
 # "can i take advil with my sertraline" is a medication question, "can i take all my pills" is not.
-CLASSIFIER_ONLY_CONTEXTS = {"question", "joking"}
+CLASSIFIER_ONLY_CONTEXTS = {"question", JOKING, SERIOUS}
 # Contexts that only explain the rule match they overlap (someone else's death, someone else's
 # words): the rest of a long post may still say the writer is in danger, so they do not keep the
 # classifier from calling a crisis.
@@ -455,6 +459,25 @@ class CrisisMatcher:
         standing = [(span, firm) for span, firm in crisis if not cancelled(span, firm)]
         doc.spans[CRISIS_SPANS] = [span for span, _ in standing]
         doc.spans[FIRM_SPANS] = [span for span, firm in standing if firm]
+        # A laugh is play only just after danger words, laughing at them ("my friends think im
+        # fine lol but i have a blade" laughs at something else); said to be serious, nothing is.
+        danger_near = [span for span, _ in crisis] + danger + check_in
+        serious = any(span.label_ == SERIOUS for span in context)
+        context = [
+            span
+            for span in context
+            if span.label_ != JOKING
+            or (
+                not serious
+                and any(
+                    # "jk", "kidding" say so either side; a laugh laughs at what came before.
+                    (other.start - JOKING_REACH if _says_joking(span) else other.start)
+                    <= span.start
+                    < other.end + JOKING_REACH
+                    for other in danger_near
+                )
+            )
+        ]
         doc.spans[CONTEXT_SPANS] = filter_spans(context)
         doc.spans[CHECK_IN_SPANS] = [span for span in check_in if not cancelled(span, firm=False)]
         doc.spans[EXPLAINED_SPANS] = [span for span, firm in crisis if cancelled(span, firm)] + [
@@ -484,6 +507,10 @@ class CrisisMatcher:
         self._lemmas = json.loads((path / "lemmas.json").read_text(encoding="utf-8"))
         self.add_rules(json.loads((path / "rules.json").read_text(encoding="utf-8")))
         return self
+
+
+def _says_joking(span: Span) -> bool:
+    return span.text.lower() in {"jk", "jking", "kidding"} or "joking" in span.text.lower()
 
 
 @Language.factory("crisis_matcher")

@@ -460,6 +460,14 @@ def test_a_laugh_in_a_short_message_marks_it_joking(nlp: Any, text: str) -> None
         "i want to hurt my kids",
         "my kids are the only reason im still here",
         "i took all my pills and im scared",
+        # said not to be a joke
+        "IM ENDING IT TONIGHT. IM NOT JOKING THIS TIME",
+        "i want to die. no lol. i mean it",
+        "going to kill myself tonight, not kidding",
+        # a laugh about something else, before the danger
+        "everyone thinks im fine lol but i have a blade and i used it at lunch",
+        "lol at my life. anyway i have the pills counted out",
+        "my brother thinks its funny haha. i took the whole bottle an hour ago",
     ],
 )
 def test_kids_and_other_words_are_not_laughs(nlp: Any, text: str) -> None:
