@@ -59,13 +59,24 @@ _CRISIS_RESOURCES = "crisis_resources"
 _LANGUAGE = "language"
 _REASON = "reason"
 _ACKNOWLEDGED = "acknowledged"
-_TURN_ORDER = (_KIND, _NOTICE, _TOPIC, _ACKNOWLEDGED, _CRISIS_RESOURCES, _LANGUAGE, _REASON)
+_NEAREST = "nearest"
+_TURN_ORDER = (
+    _KIND,
+    _NOTICE,
+    _TOPIC,
+    _NEAREST,
+    _ACKNOWLEDGED,
+    _CRISIS_RESOURCES,
+    _LANGUAGE,
+    _REASON,
+)
 _CHECK_IN_ORDER = (
     _KIND,
     _NOTICE,
     _ANSWER_KIND,
     _CRISIS_RESOURCES,
     _TOPIC,
+    _NEAREST,
     _ACKNOWLEDGED,
     _LANGUAGE,
     _REASON,
@@ -93,6 +104,8 @@ class TurnMarker:
     # (feelings, diagnosis, treatment_for_me...); the article's answer and a professional's
     # pointer follow in the same turn.
     acknowledged: Optional[str] = None
+    # An answer to a question the article does not answer exactly: its nearest topic, said so.
+    nearest: bool = False
 
     @property
     def keeps_resources_in_reach(self) -> bool:
@@ -115,6 +128,7 @@ class TurnMarker:
             _LANGUAGE: self.language,
             _REASON: self.reason,
             _ACKNOWLEDGED: self.acknowledged,
+            _NEAREST: True if self.nearest else None,
         }
         order = _CHECK_IN_ORDER if self.answer_kind is not None else _TURN_ORDER
         return {key: values[key] for key in order if values[key] is not None}
@@ -133,6 +147,7 @@ class TurnMarker:
             language=_text(custom.get(_LANGUAGE)),
             reason=_text(custom.get(_REASON)),
             acknowledged=_text(custom.get(_ACKNOWLEDGED)),
+            nearest=custom.get(_NEAREST) is True,
         )
 
     @classmethod

@@ -17,7 +17,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.nlu.language import LANGUAGE_KEY
-from bot.nlu.verdict import CrisisVerdict, PersonalVerdict
+from bot.nlu.verdict import NEAREST_TOPIC, CrisisVerdict, PersonalVerdict
 from bot.page_context import context_for
 from bot.rasa_internals import install_server_patches
 from bot.session import latest_page_metadata, resources_shown_earlier
@@ -101,6 +101,7 @@ def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
         language=message_language(parse),
         concerns=personal.concerns,
         acknowledge=personal.acknowledge,
+        nearest=parse.get(NEAREST_TOPIC) is True,
         medications=_entity_values(parse, "medication"),
         treatments=_entity_values(parse, "treatment"),
     )

@@ -102,6 +102,11 @@ SPANISH_TEXTS: Dict[str, str] = {
     ),
 }
 GREETING = "utter_greet"
+# Before the nearest topic's answer to a question the article does not answer exactly.
+NEAREST_LEAD = (
+    "The article doesn't answer exactly that, and I'd rather not guess. This is the nearest "
+    "thing it says:"
+)
 # Said to a message in another language: only English here, a professional can help, the lines.
 LANGUAGE_RESPONSE = "utter_other_language"
 RELATED_BUTTONS = 3
@@ -130,6 +135,8 @@ class TurnContext:
     concerns: Sequence[str] = field(default_factory=tuple)
     # An article answer to a message that was also about the writer: acknowledge them first.
     acknowledge: bool = False
+    # The article does not answer exactly what was asked; this is its nearest topic.
+    nearest: bool = False
 
 
 def kind_of(response_name: str) -> str:
@@ -423,6 +430,9 @@ def compose_turn(
         parts.append(crisis_resources(context.region, clinic_line, language=language))
     if kind == ADVICE or acknowledged:
         parts.append(acknowledgement(context))
+    nearest = kind == ANSWER and context.nearest
+    if nearest:
+        parts.append(NEAREST_LEAD)
     parts.append(text)
     if response_name == GREETING:
         parts.append(danger_line(context.region))
@@ -459,6 +469,7 @@ def compose_turn(
         crisis_resources=carries_lines,
         language=language if language != ENGLISH else None,
         acknowledged=acknowledged,
+        nearest=nearest,
     )
     return with_marker(composed, marker)
 
@@ -488,6 +499,9 @@ def compose_check_in(
     acknowledged = acknowledges(answer_kind, context)
     if answer_kind == ADVICE or acknowledged:
         parts.append(acknowledgement(context))
+    nearest = answer_kind == ANSWER and context.nearest
+    if nearest:
+        parts.append(NEAREST_LEAD)
     parts.append((answer.get("text") or "").strip())
     if answer_kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
@@ -507,6 +521,7 @@ def compose_check_in(
         crisis_resources=True,
         topic=topic or None,
         acknowledged=acknowledged,
+        nearest=nearest,
     )
     composed = {
         **question,

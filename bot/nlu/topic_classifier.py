@@ -56,6 +56,7 @@ from bot.nlu.features import code_fingerprint, fit_logistic_regression, lemma_te
 from bot.nlu.questions import question_span
 from bot.nlu.sentence_encoder import DIMENSION
 from bot.nlu.sentence_features import ORIGIN, QUESTION_ORIGIN, sentence_embedding
+from bot.nlu.verdict import NEAREST_TOPIC
 from bot.payload import payload_topic
 from bot.rasa_internals import ignore_retrieval_warnings
 
@@ -74,6 +75,7 @@ ignore_retrieval_warnings()
 
 # Set on a message answered by its closing question alone (see `_question_ranking`).
 QUESTION_FOCUS = "question_focus"
+NOT_COVERED = "not_covered"
 FIRST_PERSON = frozenset({"i", "me", "my", "myself", "mine", "im", "i'm", "ive", "i've", "id"})
 
 
@@ -114,6 +116,10 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             # How much the sentence vector (all-MiniLM-L6-v2) counts beside the n-grams (0: not
             # read); people ask the article's questions in words no example used.
             "meaning_weight": 1.0,
+            # "Not covered" below this, and an article topic at least the next: the topic's
+            # answer, marked as the nearest the article comes (see `_nearest_answer`).
+            "nearest_below": 0.6,
+            "nearest_topic_at_least": 0.25,
         }
 
     def __init__(
@@ -231,9 +237,32 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
                 # Read by the personal-message router: the story is context, the question
                 # is what to answer.
                 message.set(QUESTION_FOCUS, True)
+            nearest = self._nearest_answer(ranking)
+            if nearest:
+                ranking = nearest
+                # Read by the response generator: the answer says first that the article does
+                # not answer exactly this.
+                message.set(NEAREST_TOPIC, True, add_to_output=True)
             if ranking:
                 self._set_prediction(message, ranking)
         return messages
+
+    def _nearest_answer(
+        self, ranking: List[Tuple[Text, float]]
+    ) -> Optional[List[Tuple[Text, float]]]:
+        """The ranking with the nearest article topic first, when the best guess is "the
+        article doesn't cover it" but not surely, and a topic is close: "how common is
+        depression in teenagers" is better answered by what the article says about depression,
+        with a line on what it leaves out, than by "not covered" alone."""
+        if not ranking or ranking[0][0] != NOT_COVERED:
+            return None
+        if ranking[0][1] >= self._config["nearest_below"]:
+            return None
+        retrieval = self._config["retrieval_intent"] + RETRIEVAL_SEPARATOR
+        topic = next((entry for entry in ranking if entry[0].startswith(retrieval)), None)
+        if topic is None or topic[1] < self._config["nearest_topic_at_least"]:
+            return None
+        return [topic, *(entry for entry in ranking if entry != topic)]
 
     def _question_ranking(
         self, message: Message, ranking: List[Tuple[Text, float]]

@@ -13,6 +13,9 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 # The parse-data keys the verdicts live under.
 PARSE_KEY = "crisis"
 PERSONAL_PARSE_KEY = "personal"
+# True on a message the article does not answer exactly, answered with its nearest topic
+# (`bot.nlu.topic_classifier`).
+NEAREST_TOPIC = "nearest_topic"
 
 # What the turn becomes.
 CRISIS = "crisis"  # the crisis resources first, nothing competing with them

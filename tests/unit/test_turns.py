@@ -647,3 +647,22 @@ def test_the_generator_answers_a_spanish_crisis_in_spanish(
     turn = asyncio.run(generator.generate("utter_crisis", tracker, "rest"))
     assert turn is not None and "Me alegra mucho" in turn["text"]
     assert turn["custom"]["language"] == "es" and "marca el **2**" in turn["text"]
+
+
+def test_the_nearest_answer_says_first_that_the_article_does_not_answer_exactly(
+    domain_responses: Dict[str, Any],
+) -> None:
+    answer = domain_responses["utter_faq/depression_overview"][0]
+    context = replace(CONTEXTS["no clinic, US"], nearest=True)
+    turn = compose_turn("utter_faq/depression_overview", answer, context)
+    assert turn["text"].index("doesn't answer exactly that") < turn["text"].index(
+        answer["text"].strip()[:40]
+    )
+    assert turn["custom"]["kind"] == "answer" and turn["custom"]["nearest"] is True
+    plain = compose_turn("utter_faq/depression_overview", answer, CONTEXTS["no clinic, US"])
+    assert "doesn't answer exactly" not in plain["text"] and "nearest" not in plain["custom"]
+    # Only an answer is a nearest answer: the not-covered turn says so in its own words.
+    not_covered = compose_turn(
+        "utter_not_covered", domain_responses["utter_not_covered"][0], context
+    )
+    assert "nearest" not in not_covered["custom"]
