@@ -53,6 +53,8 @@ test: train system-deps ## Set up and run every test: lint, data validation, uni
 
 eval: train ## Held-out NLU, crisis and real-style questions (gated); real-style posts and the real-messages sets (reported)
 	$(PY) -m tools.evaluate --model models/current.tar.gz
+	$(PY) -m tools.evaluate --model models/current.tar.gz --heldout tests/nlu_heldout_intake.yml \
+		--output results/nlu_heldout_intake.json
 	$(PY) -m tools.evaluate_crisis --model models/current.tar.gz --max-false-positive-rate $(CRISIS_MAX_FPR)
 	$(PY) -m tools.evaluate_questions --model models/current.tar.gz --min-style-accuracy $(QUESTIONS_MIN_STYLE)
 	$(PY) -m tools.evaluate_realworld --model models/current.tar.gz --set tests/posts_realstyle.tsv --halves --output results/posts_realstyle.json

@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO, Dict, Iterable, List, Mapping, Optional
 
-from bot.settings import Settings, read_settings
+from bot.settings import ANSWERS_FILE_ENV, Settings, read_settings
 from bot.widget.demo import start_demo_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +41,8 @@ SPACY_INPUTS = ("bot/nlu/spacy_pipeline.py", "bot/nlu/rules")
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = 5055  # endpoints.yml points the Rasa server here
 READY_TIMEOUT_S = 180
+# The demo clinic's own answers, for the demo intake page (bot/widget/demo.py).
+DEMO_CLINIC_ANSWERS = ROOT / "bot" / "widget" / "demo_clinic.yml"
 # Warnings from the libraries (pkg_resources, distutils, Keras, TensorFlow, matplotlib,
 # SQLAlchemy...) about their own future: nothing a person running the assistant can act on.
 # For the processes that do not turn them back on; Rasa does, hence `rasa_command`.
@@ -236,7 +238,7 @@ def start_servers(
     the libraries' deprecation warnings in their output.
     """
     if widget_demo_origin:
-        env = {**(env or {}), "WIDGET_DEMO_ORIGIN": widget_demo_origin}
+        env = {**(env or {}), "WIDGET_DEMO_ORIGIN": widget_demo_origin, **demo_answers_env(env)}
     actions = start_action_server(actions_port, env, log, verbose)
     try:
         rasa = start_rasa_server(rasa_port, endpoints, env, log, model, verbose)
@@ -251,6 +253,16 @@ def start_servers(
         stop(processes)
         raise
     return processes
+
+
+def demo_answers_env(env: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """The demo clinic's answers, when the deployment has written none of its own: they belong
+    to the demo page's clinic, so only its conversations get them. Reading the settings here also
+    stops a start with answers that have a mistake, naming its place, before any server starts."""
+    settings = read_settings({**os.environ, **(env or {})})
+    if not settings.clinic_answers.is_empty():
+        return {}
+    return {ANSWERS_FILE_ENV: str(DEMO_CLINIC_ANSWERS)}
 
 
 def stop(processes: List[subprocess.Popen]) -> None:

@@ -15,6 +15,7 @@ keys come in the order they have always been written in:
     {"kind": "check_in", "notice": "...", "answer_kind": "answer", "crisis_resources": true,
      "topic": "bdnf"}
     {"kind": "answer", "notice": "...", "topic": "ssri_nonresponse", "acknowledged": "feelings"}
+    {"kind": "clinic_answer", "notice": "...", "topic": "cost", "clinic_words": true}
 """
 
 from __future__ import annotations
@@ -42,7 +43,20 @@ FALLBACK = "fallback"
 SMALLTALK = "smalltalk"
 # Unsure whether someone is in danger: the answer, the crisis lines and the question, in one turn.
 CHECK_IN = "check_in"
-KINDS = (ANSWER, CRISIS, CHECK_IN, ADVICE, NOT_COVERED, OUT_OF_SCOPE, FALLBACK, SMALLTALK)
+# A question about the clinic itself (cost, hours, booking...): the clinic's own words when it
+# wrote an answer (`clinic_words`), else that it has not, with how to reach it.
+CLINIC_ANSWER = "clinic_answer"
+KINDS = (
+    ANSWER,
+    CRISIS,
+    CHECK_IN,
+    ADVICE,
+    NOT_COVERED,
+    OUT_OF_SCOPE,
+    FALLBACK,
+    SMALLTALK,
+    CLINIC_ANSWER,
+)
 # Turns after which every later turn of the session keeps the crisis lines in reach.
 RESOURCE_KINDS = (CRISIS, CHECK_IN)
 
@@ -60,12 +74,14 @@ _LANGUAGE = "language"
 _REASON = "reason"
 _ACKNOWLEDGED = "acknowledged"
 _NEAREST = "nearest"
+_CLINIC_WORDS = "clinic_words"
 _TURN_ORDER = (
     _KIND,
     _NOTICE,
     _TOPIC,
     _NEAREST,
     _ACKNOWLEDGED,
+    _CLINIC_WORDS,
     _CRISIS_RESOURCES,
     _LANGUAGE,
     _REASON,
@@ -78,6 +94,7 @@ _CHECK_IN_ORDER = (
     _TOPIC,
     _NEAREST,
     _ACKNOWLEDGED,
+    _CLINIC_WORDS,
     _LANGUAGE,
     _REASON,
 )
@@ -90,9 +107,10 @@ class TurnMarker:
     kind: str
     # The general-information notice the turn ends with.
     notice: Optional[str] = None
-    # The catalogue topic an answer (or a check-in's answer) is about.
+    # The catalogue topic an answer (or a check-in's answer) is about; for a clinic answer, the
+    # intake topic (cost, hours...).
     topic: Optional[str] = None
-    # A check-in's: the kind of the answer it carries (answer, advice, not_covered).
+    # A check-in's: the kind of the answer it carries (answer, advice, not_covered, clinic_answer).
     answer_kind: Optional[str] = None
     # The turn shows the crisis lines (a crisis turn, a check-in, a reminder after either).
     crisis_resources: bool = False
@@ -106,6 +124,8 @@ class TurnMarker:
     acknowledged: Optional[str] = None
     # An answer to a question the article does not answer exactly: its nearest topic, said so.
     nearest: bool = False
+    # A clinic answer that shows the clinic's own words (not "it hasn't written one here yet").
+    clinic_words: bool = False
 
     @property
     def keeps_resources_in_reach(self) -> bool:
@@ -129,6 +149,7 @@ class TurnMarker:
             _REASON: self.reason,
             _ACKNOWLEDGED: self.acknowledged,
             _NEAREST: True if self.nearest else None,
+            _CLINIC_WORDS: True if self.clinic_words else None,
         }
         order = _CHECK_IN_ORDER if self.answer_kind is not None else _TURN_ORDER
         return {key: values[key] for key in order if values[key] is not None}
@@ -148,6 +169,7 @@ class TurnMarker:
             reason=_text(custom.get(_REASON)),
             acknowledged=_text(custom.get(_ACKNOWLEDGED)),
             nearest=custom.get(_NEAREST) is True,
+            clinic_words=custom.get(_CLINIC_WORDS) is True,
         )
 
     @classmethod

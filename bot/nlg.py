@@ -16,19 +16,24 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.clinic_answers import intake, intake_topic_of_response, intake_topics
+from bot.nlu.answered_topic import RETRIEVAL_INTENTS, TOPIC_ENTITY, answered_label
 from bot.nlu.language import LANGUAGE_KEY
 from bot.nlu.verdict import NEAREST_TOPIC, CrisisVerdict, PersonalVerdict
 from bot.page_context import context_for
 from bot.rasa_internals import install_server_patches
 from bot.session import latest_page_metadata, resources_shown_earlier
-from bot.topics import ANSWER_PREFIX, RETRIEVAL_INTENT
+from bot.settings import load_settings
+from bot.topics import RETRIEVAL_INTENT
 from bot.turns import (
     BUILT_IN_RESPONSES,
     CHECK_IN_RESPONSE,
     ENGLISH,
     TurnContext,
+    clinic_name_or_words,
     compose_check_in,
     compose_turn,
+    follow_up_response,
     in_language,
 )
 
@@ -43,6 +48,9 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         # Every Rasa server of this project creates one generator: the one place its patches
         # of Rasa's internals are installed (idempotent; bot.rasa_internals).
         install_server_patches()
+        # Read the settings now, so that a clinic's answers with a mistake stop the server at
+        # start-up with its place in the file (bot.clinic_answers), not at someone's question.
+        load_settings()
 
     async def generate(
         self,
@@ -51,39 +59,53 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         output_channel: Text,
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
-        response = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        context = turn_context(tracker)
+        # A follow-up ("how long does that take?") is worded for the latest answer's topic.
+        utter_action = follow_up_response(utter_action, context.last_topic)
+        values = {**kwargs, **fill_values(utter_action, context)}
+        response = await super().generate(utter_action, tracker, output_channel, **values)
         if response is None and utter_action in BUILT_IN_RESPONSES:
             response = {"text": BUILT_IN_RESPONSES[utter_action]}
         if response is None:
             return None
-        context = turn_context(tracker)
         if utter_action == CHECK_IN_RESPONSE:
             answer_name = answered_response(tracker)
-            answer = await super().generate(answer_name, tracker, output_channel, **kwargs)
+            values = {**kwargs, **fill_values(answer_name, context)}
+            answer = await super().generate(answer_name, tracker, output_channel, **values)
             return compose_check_in(answer_name, answer or {}, response, context)
         response = in_language(utter_action, response, context.language)
         return compose_turn(utter_action, response, context)
 
 
+def fill_values(response_name: str, context: TurnContext) -> Dict[str, str]:
+    """What the placeholders of the intake and follow-up responses (data/responses/intake.yml)
+    are filled with: the clinic, what an intake topic is about, the latest answer's subject."""
+    content = intake()
+    topic = intake_topic_of_response(response_name) or context.last_topic
+    about = intake_topics()[topic].about if topic in intake_topics() else ""
+    return {
+        "clinic": clinic_name_or_words(context.contact),
+        "about": about,
+        "subject": content.subject(context.last_topic),
+    }
+
+
 # What a check-in answers, by the intent the topic classifier gave the message.
 _RESPONSE_BY_INTENT = {"personal_advice": "utter_advice", "not_covered": "utter_not_covered"}
-# Not words to answer: the guard's own decisions.
-_GUARD_INTENTS = ("crisis", "check_in")
 
 
 def answered_response(tracker: Optional[DialogueStateTracker]) -> str:
-    """The response a check-in carries: the one the message's intent names (an article answer,
-    the advice or the not-covered turn); for any other intent, the advice turn, which
-    acknowledges the person and points to a professional."""
+    """The response a check-in carries: the one the message's intent names (an article or a
+    clinic answer, the advice or the not-covered turn); for any other intent, the advice turn,
+    which acknowledges the person and points to a professional."""
     parse = tracker.latest_message.parse_data if tracker and tracker.latest_message else {}
-    for entry in parse.get("intent_ranking") or []:
-        name = entry.get("name") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or name in _GUARD_INTENTS:
-            continue
-        if name.startswith(RETRIEVAL_INTENT + "/"):
-            return ANSWER_PREFIX + name[len(RETRIEVAL_INTENT) + 1 :]
-        return _RESPONSE_BY_INTENT.get(name, "utter_advice")
-    return "utter_advice"
+    ranked = {**parse, "intent": {"name": "check_in"}}
+    label = answered_label(ranked)
+    if label is None:
+        return "utter_advice"
+    if label.split("/", 1)[0] in RETRIEVAL_INTENTS and "/" in label:
+        return f"utter_{label}"
+    return _RESPONSE_BY_INTENT.get(label, "utter_advice")
 
 
 def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
@@ -104,7 +126,14 @@ def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
         nearest=parse.get(NEAREST_TOPIC) is True,
         medications=_entity_values(parse, "medication"),
         treatments=_entity_values(parse, "treatment"),
+        last_topic=latest_topic(tracker),
     )
+
+
+def latest_topic(tracker: Optional[DialogueStateTracker]) -> Optional[str]:
+    """The `topic` slot: the topic of the latest answer, which Rasa keeps from turn to turn."""
+    value = tracker.get_slot(TOPIC_ENTITY) if tracker is not None else None
+    return value if isinstance(value, str) and value else None
 
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")

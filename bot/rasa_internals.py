@@ -6,8 +6,8 @@ needed; what it does not promise lives here, each touch with what it relies on:
 1. `RemoteAction._validate_action_result` is replaced by a cached validator (`bot.rasa_speedups`)
    in every Rasa server of this project: `install_server_patches`, called by the response
    generator when Rasa creates it.
-2. `rasa.core.test._collect_action_executed_predictions` is wrapped for `rasa test` only
-   (`tools.story_test`): `install_story_test_patches`.
+2. `rasa.core.test._collect_action_executed_predictions` and `._collect_user_uttered_predictions`
+   are wrapped for `rasa test` only (`tools.story_test`): `install_story_test_patches`.
 3. `CollectingOutputChannel._message` and `._persist_message` store one REST message
    (`bot.channels`): `collect_text`.
 4. `Event._from_parameters` reads a stored event, its class resolved once (`bot.tracker_store`):
@@ -130,6 +130,7 @@ def install_server_patches() -> None:
 # --- 2. `rasa test`: full retrieval names recorded as serving records them ----------------------
 
 _original_collect: Optional[Callable[..., Any]] = None
+_original_collect_user: Optional[Callable[..., Any]] = None
 
 
 def story_test_patches() -> List[Patch]:
@@ -137,17 +138,45 @@ def story_test_patches() -> List[Patch]:
 
     # Relies on: `rasa.core.test._collect_action_executed_predictions(processor, partial_tracker,
     # event, fail_on_prediction_errors)` predicts one test-story action and records it as the
-    # tracker's last event; the module looks it up by name at each call.
-    return [Patch(core_test, "_collect_action_executed_predictions", _collect_base_names)]
+    # tracker's last event; `_collect_user_uttered_predictions(event, predicted, partial_tracker,
+    # fail_on_prediction_errors)` compares a story's message with its parse result `predicted`
+    # (a dict with `entities`). The module looks both up by name at each call.
+    return [
+        Patch(core_test, "_collect_action_executed_predictions", _collect_base_names),
+        Patch(core_test, "_collect_user_uttered_predictions", _collect_without_topic_entity),
+    ]
 
 
 def install_story_test_patches() -> None:
-    """Rasa's fix for full retrieval names in test stories (see `tools.story_test`)."""
-    global _original_collect
-    for patch in story_test_patches():
-        if not patch.installed:
-            _original_collect = require(patch.owner, patch.name)
-            patch.install()
+    """Rasa's fix for full retrieval names in test stories, and the `topic` entity left out of
+    the comparison of a story's messages (see `tools.story_test`)."""
+    global _original_collect, _original_collect_user
+    collect, collect_user = story_test_patches()
+    if not collect.installed:
+        _original_collect = require(collect.owner, collect.name)
+        collect.install()
+    if not collect_user.installed:
+        _original_collect_user = require(collect_user.owner, collect_user.name)
+        collect_user.install()
+
+
+def _collect_without_topic_entity(
+    event: Any, predicted: Dict[Text, Any], partial_tracker: Any, fail_on_prediction_errors: bool
+) -> Any:
+    """The `topic` entity (bot.nlu.answered_topic) restates the topic of the intent a story
+    already names (`faq/bdnf`), with no place in the text to annotate it: it is left out of the
+    comparison, which then checks the intent and the annotated entities as before."""
+    from bot.nlu.answered_topic import TOPIC_ENTITY
+
+    assert _original_collect_user is not None, "install_story_test_patches() first"
+    entities = [
+        entity
+        for entity in predicted.get("entities") or []
+        if not (isinstance(entity, dict) and entity.get("entity") == TOPIC_ENTITY)
+    ]
+    return _original_collect_user(
+        event, {**predicted, "entities": entities}, partial_tracker, fail_on_prediction_errors
+    )
 
 
 async def _collect_base_names(

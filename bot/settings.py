@@ -3,7 +3,10 @@
 This is the one place that reads clinic settings and the one place that validates values a page
 sends as message metadata. Everything else asks `load_settings()` and `page_settings_from()`.
 Each setting is one row of `SETTING_FIELDS`; each value a page may send, one row of
-`PAGE_FIELDS`. The crisis-line directory is content, in `bot/crisis_lines.yml`.
+`PAGE_FIELDS`. The crisis-line directory is content, in `bot/crisis_lines.yml`. The clinic's own
+answers to intake questions (`answers:`, or the file it names) are read here too and checked by
+`bot.clinic_answers.answers_from`: unlike a setting, an answer with a mistake stops the process
+with its place in the file, rather than being left out.
 """
 
 from __future__ import annotations
@@ -22,12 +25,15 @@ import yaml
 
 # The crisis-line directory is content (bot/crisis_lines.yml); a clinic's own line is a setting.
 # Re-exported for modules that still import the directory from here (bot.turns).
+from bot.clinic_answers import ClinicAnswers, SourceFile, answers_from
 from bot.crisis_lines import HelpLine
 
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_PATH_ENV = "CLINIC_SETTINGS"
+# A file of the clinic's answers, instead of clinic.yml's `answers.file`.
+ANSWERS_FILE_ENV = "CLINIC_ANSWERS_FILE"
 DEFAULT_SETTINGS_PATH = PROJECT_ROOT / "clinic.yml"
 
 DEFAULT_INSIGHTS_DB_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'insights.sqlite3'}"
@@ -108,6 +114,8 @@ class Settings:
     # the action server, which only the Rasa server calls, on this machine's loopback only.
     rasa_host: str = "0.0.0.0"
     actions_host: str = "127.0.0.1"
+    # The clinic's own answers to intake questions (bot.clinic_answers), checked at start-up.
+    clinic_answers: ClinicAnswers = field(default_factory=ClinicAnswers)
 
 
 # --- validators: return the clean value, or None with the reason -------------------------------
@@ -431,14 +439,16 @@ SETTING_FIELDS: Tuple[SettingField, ...] = (
 )
 
 
-def _read_file(path: Path) -> Dict[str, Any]:
+def _read_file(path: Path) -> Tuple[Dict[str, Any], str]:
+    """The file's settings and its text (to name the line of a mistake in it)."""
     if not path.exists():
         logger.warning("Settings file %s not found; using defaults.", path)
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return {}, ""
+    text = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path} must be a mapping")
-    return data
+    return data, text
 
 
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -459,8 +469,17 @@ def _value_of(setting: SettingField, data: Mapping[str, Any], environ: Mapping[s
     return setting.parse(setting.key, found, setting.default)
 
 
-def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
-    """Builds settings from the file's data with environment overrides, validating each value."""
+def settings_from(
+    data: Mapping[str, Any],
+    environ: Mapping[str, str],
+    source: Optional[SourceFile] = None,
+    base: Optional[Path] = None,
+) -> Settings:
+    """Builds settings from the file's data with environment overrides, validating each value.
+
+    `source` is the settings file (its name and text, for the place of a mistake in the
+    clinic's answers) and `base` the directory a relative answers file is read from. Raises
+    `bot.clinic_answers.ClinicAnswersError` when an answer cannot be shown as written."""
     values = {setting.name: _value_of(setting, data, environ) for setting in SETTING_FIELDS}
     contact = ClinicContact(
         name=values.pop("clinic_name"),
@@ -475,13 +494,21 @@ def settings_from(data: Mapping[str, Any], environ: Mapping[str, str]) -> Settin
         if line_name and (line_phone or line_text)
         else None
     )
-    return Settings(contact=contact, crisis_line=clinic_line, **values)
+    answers = answers_from(
+        data.get("answers"),
+        source or SourceFile(DEFAULT_SETTINGS_PATH.name),
+        contact.name,
+        file_override=environ.get(ANSWERS_FILE_ENV) or None,
+        base=base or PROJECT_ROOT,
+    )
+    return Settings(contact=contact, crisis_line=clinic_line, clinic_answers=answers, **values)
 
 
 def read_settings(environ: Mapping[str, str]) -> Settings:
     """The settings a process with this environment would have (e.g. a server about to start)."""
     path = Path(environ.get(SETTINGS_PATH_ENV) or DEFAULT_SETTINGS_PATH)
-    return settings_from(_read_file(path), environ)
+    data, text = _read_file(path)
+    return settings_from(data, environ, SourceFile(path.name, text), path.resolve().parent)
 
 
 @lru_cache(maxsize=1)

@@ -1,21 +1,25 @@
 """What every bot turn carries: its kind, the notice, the referral, the buttons, the marker.
 
-This module is the one place that enforces the notice and the referral. The NLG
-(`bot.nlg.ClinicNaturalLanguageGenerator`) calls `compose_turn` for every response the domain can
-utter, whoever asks for it (rules, the action server, Rasa's built-in fallbacks), and the REST
-channel calls `unavailable_turn` when a turn would otherwise have no message at all.
+This module is the one place that enforces the notice and the referral (for a question about
+the clinic, how to reach the clinic), and the one place that puts the clinic's own answers into a
+turn (`clinic_words`). The NLG (`bot.nlg.ClinicNaturalLanguageGenerator`) calls `compose_turn` for
+every response the domain can utter, whoever asks for it (rules, the action server, Rasa's
+built-in fallbacks), and the REST channel calls `unavailable_turn` when a turn would otherwise
+have no message at all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from bot.clinic_answers import ClinicAnswers, intake, intake_topic_of_response, intake_topics
 from bot.crisis_lines import CRISIS_LINES_BY_REGION, HelpLine, crisis_lines_for, spanish_lines_for
 from bot.marker import (
     ADVICE,
     ANSWER,
     CHECK_IN,
+    CLINIC_ANSWER,
     CRISIS,
     CUSTOM,
     FALLBACK,
@@ -54,7 +58,21 @@ KIND_BY_RESPONSE: Dict[str, str] = {
     "utter_acknowledge": SMALLTALK,
     "utter_bot_challenge": SMALLTALK,
     "utter_capabilities": SMALLTALK,
+    # Follow-ups read against the last turn (data/responses/intake.yml).
+    "utter_advice_why": ADVICE,
+    "utter_not_covered_why": NOT_COVERED,
+    "utter_follow_up_how_long": NOT_COVERED,
+    "utter_follow_up_safety": NOT_COVERED,
+    "utter_follow_up_group": NOT_COVERED,
+    "utter_clinic_more": CLINIC_ANSWER,
 }
+# The response a follow-up the article cannot answer becomes after one of the clinic's answers.
+CLINIC_MORE_RESPONSE = "utter_clinic_more"
+FOLLOW_UP_RESPONSES = (
+    "utter_follow_up_how_long",
+    "utter_follow_up_safety",
+    "utter_follow_up_group",
+)
 REFERRAL_KINDS = {ANSWER, ADVICE, NOT_COVERED}
 MENU_RESPONSES = {
     "utter_greet",
@@ -137,13 +155,68 @@ class TurnContext:
     acknowledge: bool = False
     # The article does not answer exactly what was asked; this is its nearest topic.
     nearest: bool = False
+    # The clinic's own answers when they belong to this conversation's clinic (page_context).
+    clinic_answers: Optional[ClinicAnswers] = None
+    # The topic of the latest answer (the `topic` slot), that follow-ups are read against.
+    last_topic: Optional[str] = None
 
 
 def kind_of(response_name: str) -> str:
     """The turn kind of a response; unknown responses count as fallback, never as answers."""
     if topic_of_response(response_name):
         return ANSWER
+    if intake_topic_of_response(response_name):
+        return CLINIC_ANSWER
     return KIND_BY_RESPONSE.get(response_name, FALLBACK)
+
+
+def follow_up_response(response_name: str, last_topic: Optional[str]) -> str:
+    """The response a turn is composed from: a follow-up the article cannot answer ("how long
+    does that take?") after one of the clinic's answers says only the clinic can say more."""
+    if response_name in FOLLOW_UP_RESPONSES and last_topic in intake_topics():
+        return CLINIC_MORE_RESPONSE
+    return response_name
+
+
+def clinic_topic(response_name: str, context: TurnContext) -> Optional[str]:
+    """The intake topic a clinic answer is about: its response's, or the latest answer's."""
+    topic = intake_topic_of_response(response_name)
+    if topic is None and response_name == CLINIC_MORE_RESPONSE:
+        topic = context.last_topic
+    return topic if topic in intake_topics() else None
+
+
+def clinic_name_or_words(contact: ClinicContact) -> str:
+    """The clinic's name, or "the clinic"."""
+    return contact.name or intake().words["a_clinic"]
+
+
+def clinic_words(topic: Optional[str], text: str, context: TurnContext) -> Tuple[str, bool]:
+    """An intake topic's text: the clinic's own words after a line that says whose they are,
+    when the clinic wrote an answer; else the response's "it hasn't written one here yet"."""
+    words = context.clinic_answers.answer(topic) if context.clinic_answers and topic else None
+    if not words or topic is None:
+        return text, False
+    lead = (
+        intake()
+        .words["lead"]
+        .format(clinic=clinic_name_or_words(context.contact), about=intake_topics()[topic].about)
+    )
+    return f"{lead}\n\n{words}", True
+
+
+def clinic_contact_text(contact: ClinicContact) -> str:
+    """After a clinic answer: how to reach the clinic, with its phone and booking link."""
+    words = intake().words
+    clinic = clinic_name_or_words(contact)
+    ways = []
+    if contact.phone:
+        ways.append(words["call"].format(phone=contact.phone, dial=_dialable(contact.phone)))
+    if contact.booking_url:
+        ways.append(words["book"].format(url=contact.booking_url))
+    if not ways:
+        return words["contact_unknown"].format(clinic=clinic)
+    return words["contact"].format(clinic=clinic, ways=words["either"].join(ways))
 
 
 def referral_text(contact: ClinicContact) -> str:
@@ -418,9 +491,12 @@ def compose_turn(
     `lines_always` adds the crisis lines in short to a turn that would not carry them (the
     unavailable turn: nobody has read the message)."""
     kind = kind_of(response_name)
-    topic = topic_of_response(response_name)
+    topic = topic_of_response(response_name) or clinic_topic(response_name, context)
     language = context.language
     text = (response.get("text") or "").strip()
+    shows_clinic_words = False
+    if kind == CLINIC_ANSWER:
+        text, shows_clinic_words = clinic_words(topic, text, context)
     clinic_line = context.settings.crisis_line
     parts: List[str] = []
     acknowledged = acknowledges(kind, context)
@@ -452,6 +528,8 @@ def compose_turn(
         parts.append(crisis_reminder(context.region, clinic_line, lead, language))
         carries_lines = True
     footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
+    if kind == CLINIC_ANSWER:
+        footer.append(clinic_contact_text(context.contact))
     if language == SPANISH:
         footer.append(f"_{NOTICE_ES}_")
     footer.append(f"_{NOTICE}_")
@@ -470,6 +548,7 @@ def compose_turn(
         language=language if language != ENGLISH else None,
         acknowledged=acknowledged,
         nearest=nearest,
+        clinic_words=shows_clinic_words,
     )
     return with_marker(composed, marker)
 
@@ -494,7 +573,7 @@ def compose_check_in(
     question with Yes and No buttons. `answer_name` is the response the message's intent names
     (an `utter_faq/<topic>` answer, the advice or not-covered turn)."""
     answer_kind = kind_of(answer_name)
-    topic = topic_of_response(answer_name)
+    topic = topic_of_response(answer_name) or clinic_topic(answer_name, context)
     parts: List[str] = []
     acknowledged = acknowledges(answer_kind, context)
     if answer_kind == ADVICE or acknowledged:
@@ -502,7 +581,11 @@ def compose_check_in(
     nearest = answer_kind == ANSWER and context.nearest
     if nearest:
         parts.append(NEAREST_LEAD)
-    parts.append((answer.get("text") or "").strip())
+    answer_text = (answer.get("text") or "").strip()
+    shows_clinic_words = False
+    if answer_kind == CLINIC_ANSWER:
+        answer_text, shows_clinic_words = clinic_words(topic, answer_text, context)
+    parts.append(answer_text)
     if answer_kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
     elif acknowledged:
@@ -512,6 +595,8 @@ def compose_check_in(
     parts.append(crisis_resources(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
     parts.append((question.get("text") or "").strip())
     footer = [referral_text(context.contact)] if answer_kind in REFERRAL_KINDS else []
+    if answer_kind == CLINIC_ANSWER:
+        footer.append(clinic_contact_text(context.contact))
     footer.append(f"_{NOTICE}_")
     parts.append(" ".join(footer))
     marker = TurnMarker(
@@ -522,6 +607,7 @@ def compose_check_in(
         topic=topic or None,
         acknowledged=acknowledged,
         nearest=nearest,
+        clinic_words=shows_clinic_words,
     )
     composed = {
         **question,

@@ -25,6 +25,7 @@ import yaml
 TRAINING = Path("data/nlu")
 TEAM_SETS = (
     Path("tests/nlu_heldout.yml"),
+    Path("tests/nlu_heldout_intake.yml"),
     Path("tests/crisis_eval.yml"),
     Path("tests/crisis_eval_blind.yml"),
     Path("tests/crisis_dev.yml"),

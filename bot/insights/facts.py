@@ -17,6 +17,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 import yaml
 
+from bot.clinic_answers import intake_topics
 from bot.insights.themes import theme_of
 from bot.marker import ADVICE, CHECK_IN, KINDS, NOT_COVERED, TurnMarker
 from bot.settings import PAGE_KEYS, PROJECT_ROOT, Settings, clean_name, clean_region
@@ -28,9 +29,17 @@ CHANNELS = (WIDGET, API)
 OTHER_CLINIC = "other"
 # The metadata key the widget's chat page sends; any other client counts as the API.
 CHANNEL_KEY = "channel"
-# The intents whose messages may be answered with a not-covered turn (directly, or inside a
-# check-in); only their text is read for a theme, at once, and never kept.
-_THEMED_INTENTS = ("not_covered", "check_in")
+# The intents whose messages may be answered with a not-covered turn (directly, inside a
+# check-in, or as a follow-up the article cannot answer); only their text is read for a theme, at
+# once, and never kept.
+_THEMED_INTENTS = (
+    "not_covered",
+    "check_in",
+    "ask_how_long",
+    "ask_is_it_safe",
+    "ask_about_group",
+    "ask_why_not",
+)
 MAX_NAMES = 3
 # Page settings remembered per conversation for messages that do not repeat them (API clients
 # that send them once): in this process's memory only, for the most recent conversations.
@@ -90,7 +99,8 @@ def canonical_terms() -> Dict[str, FrozenSet[str]]:
 
 @lru_cache(maxsize=1)
 def known_topics() -> FrozenSet[str]:
-    return frozenset(load_topics())
+    """The article's topics and the clinic's intake topics: the only topics recorded."""
+    return frozenset(load_topics()) | frozenset(intake_topics())
 
 
 @dataclass(frozen=True)

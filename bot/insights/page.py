@@ -233,7 +233,11 @@ def report_page(report: Report) -> str:
         + _section(
             "h-topics",
             "Top topics",
-            _table("Article topics answered", ["Topic", "Answers"], _rows(report.topics)),
+            _table(
+                "Topics answered (the article, and the clinic's own answers)",
+                ["Topic", "Answers"],
+                _rows(report.topics),
+            ),
             hidden_topics,
         )
         + _section(

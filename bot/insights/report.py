@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.clinic_answers import intake_topics
 from bot.insights.facts import REFUSAL_REASONS
 from bot.insights.store import refusals, turns
 from bot.insights.themes import theme_labels, theme_names
@@ -42,6 +43,7 @@ KIND_LABELS = {
     "out_of_scope": "Out of scope",
     "fallback": "Not understood",
     "smalltalk": "Greetings and small talk",
+    "clinic_answer": "Questions about the clinic (its own answers)",
 }
 REFUSAL_LABELS = {
     "input": "Malformed request",
@@ -212,6 +214,8 @@ def build_report(engine: Engine, start: date, end: date, zone_name: str = "UTC")
         for (key,), count in query.grouped(turns, ["topic"], turns.c.topic.isnot(None)).items()
     }
     topic_labels = {topic_id: topic.title for topic_id, topic in load_topics().items()}
+    # The clinic's intake topics (cost, hours...) count among the topics people ask about.
+    topic_labels.update({topic_id: topic.title for topic_id, topic in intake_topics().items()})
     top_topics, topics_hidden = _top(topics, topic_labels, topic_labels, TOP_TOPICS)
     themes = {
         key: count

@@ -1,4 +1,4 @@
-"""One linear model that classifies the intent and, for retrieval intents, the FAQ topic.
+"""One linear model that classifies the intent and, for retrieval intents, the topic.
 
 Rasa's usual split (an intent classifier for `faq`, then a `ResponseSelector` for `faq/<topic>`)
 decides "is this about the article?" before it looks at which topic. Here every label competes in
@@ -6,7 +6,9 @@ one model, so "should I stop my zoloft" is weighed against `faq/ssri_blunting` a
 `personal_advice` at the same time. The component writes the same `intent`, `intent_ranking` and
 `response_selector` output as Rasa's own components, so rules, `ActionRetrieveResponse`,
 `FallbackClassifier` and `rasa test` work unchanged. It trains in about a second and runs in well
-under a millisecond, with no TensorFlow.
+under a millisecond, with no TensorFlow. Two retrieval intents share the model: `faq/<topic>`, the
+article's answers, and `clinic/<topic>`, the clinic's intake topics (bot/clinic_answers.py), so
+"is ketamine safe" and "what does a session cost here" are told apart by the same weights.
 
 It counts its own features: word 1-2-grams and `char_wb` 2-5-grams of the tokens' lemmas, exactly
 what two of Rasa's `CountVectorsFeaturizer`s (word 1-2, char_wb 2-5) give as sentence features.
@@ -107,8 +109,9 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             # n-gram ranges of the word and character (within word boundaries) counts
             "word_ngrams": [1, 2],
             "char_ngrams": [2, 5],
-            # the retrieval intent whose sub-labels are answered by `utter_<intent>/<topic>`
-            "retrieval_intent": "faq",
+            # the retrieval intents whose sub-labels are answered by `utter_<intent>/<topic>`:
+            # first the article's, then the clinic's intake topics
+            "retrieval_intents": ["faq", "clinic"],
             "ranking_length": 10,
             # A story's closing question alone, at least this sure of an article topic, is
             # what the message is answered with (see `_question_ranking`).
@@ -258,7 +261,8 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             return None
         if ranking[0][1] >= self._config["nearest_below"]:
             return None
-        retrieval = self._config["retrieval_intent"] + RETRIEVAL_SEPARATOR
+        # The article's topics only: a clinic's intake topic is never "the nearest it comes".
+        retrieval = self._retrieval_intents[0] + RETRIEVAL_SEPARATOR
         topic = next((entry for entry in ranking if entry[0].startswith(retrieval)), None)
         if topic is None or topic[1] < self._config["nearest_topic_at_least"]:
             return None
@@ -276,7 +280,7 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
         and speaks of no "I"; when the whole message already names that topic, its ranking
         stays and the message is still marked as answering its question."""
         threshold = self._config["question_threshold"]
-        retrieval = self._config["retrieval_intent"] + RETRIEVAL_SEPARATOR
+        retrieval = tuple(intent + RETRIEVAL_SEPARATOR for intent in self._retrieval_intents)
         if not ranking:
             return None
         span = question_span(message.get(TEXT) or "")
@@ -300,13 +304,17 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             return ranking if ranking[0][0] == question[0][0] else question
         return None
 
+    @property
+    def _retrieval_intents(self) -> Tuple[Text, ...]:
+        return tuple(self._config["retrieval_intents"])
+
     def _rank(self, message: Message) -> List[Tuple[Text, float]]:
-        retrieval_intent = self._config["retrieval_intent"]
-        topic = payload_topic(message.get(TEXT), retrieval_intent)
-        if topic:
-            label = f"{retrieval_intent}{RETRIEVAL_SEPARATOR}{topic}"
-            if label in self._labels:
-                return [(label, 1.0)]
+        for retrieval_intent in self._retrieval_intents:
+            topic = payload_topic(message.get(TEXT), retrieval_intent)
+            if topic:
+                label = f"{retrieval_intent}{RETRIEVAL_SEPARATOR}{topic}"
+                if label in self._labels:
+                    return [(label, 1.0)]
         return self._rank_text(lemma_text(message), message, self._meaning(message))
 
     def _rank_text(
@@ -349,13 +357,13 @@ class IntentTopicClassifier(GraphComponent, IntentClassifier):
             [{"name": label, "confidence": conf} for label, conf in ranking[:length]],
             add_to_output=True,
         )
-        retrieval_intent = self._config["retrieval_intent"]
+        retrieval_intent = base_intent
         topics = [
             (label, conf)
             for label, conf in ranking
             if label.startswith(retrieval_intent + RETRIEVAL_SEPARATOR)
         ]
-        if base_intent != retrieval_intent or not topics:
+        if base_intent not in self._retrieval_intents or not topics:
             return
         utter_action = f"{UTTER_PREFIX}{top_label}"
         selector = message.get(RESPONSE_SELECTOR_PROPERTY_NAME, {})

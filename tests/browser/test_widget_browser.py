@@ -135,6 +135,29 @@ def test_a_question_gets_its_answer_follow_ups_and_the_notice(page: Page, demo_u
     expect(last_bot_turn(chat).locator(".notice")).to_have_text(NOTICE)
 
 
+def test_the_demo_clinic_answers_its_intake_questions_in_its_own_words(
+    page: Page, demo_url: str
+) -> None:
+    page.goto(demo_url)
+    chat = open_widget(page)
+    ask(chat, "how much does ketamine therapy cost?")
+    answer = last_bot_turn(chat)
+    expect(answer).to_have_attribute("data-kind", "clinic_answer")
+    expect(answer).to_contain_text("Here is what Bright Path Clinic says about cost and payment")
+    expect(answer).to_contain_text("A ketamine infusion is $450")  # bot/widget/demo_clinic.yml
+    expect(answer.locator("a[href='https://bright-path.example/fees']")).to_be_visible()
+    expect(answer.locator("a[href='https://bright-path.example/book']")).to_be_visible()
+    expect(answer.locator(".notice")).to_have_text(NOTICE)
+    shot(page, "14-clinic-answer")
+
+    ask(chat, "how can I contact you?")
+    contact = last_bot_turn(chat)
+    expect(contact).to_have_attribute("data-kind", "clinic_answer")
+    # The clinic's mailto: link is kept, like its tel: and https: links.
+    expect(contact.locator("a[href='mailto:hello@bright-path.example']")).to_be_visible()
+    expect(contact.locator(".notice")).to_have_text(NOTICE)
+
+
 def test_the_whole_flow_works_by_keyboard_alone(page: Page, demo_url: str) -> None:
     page.goto(demo_url)
     page.get_by_role("button", name=LAUNCHER).wait_for()

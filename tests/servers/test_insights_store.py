@@ -265,6 +265,33 @@ def unused_port() -> int:
 # --- what the staff see ---------------------------------------------------------------------------
 
 
+def test_the_clinics_own_answers_are_counted_by_topic_never_their_words(db_url: str) -> None:
+    events = [
+        session("d"),
+        user("d", "how much is it with you", "clinic"),
+        bot("d", kind="clinic_answer", topic="cost", clinic_words=True),
+        user("d", "and your hours", "clinic"),
+        bot("d", kind="clinic_answer", topic="hours"),
+    ]
+    facts = facts_of(events)
+    assert [(f.kind, f.topic, f.theme) for f in facts] == [
+        ("clinic_answer", "cost", None),
+        ("clinic_answer", "hours", None),
+    ]
+    engine = engine_for(db_url)
+    create_tables(engine)
+    day = datetime(2026, 7, 1, 12)
+    with engine.begin() as connection:
+        connection.execute(
+            turns.insert(),
+            [fact(day, kind="clinic_answer", topic="cost").as_row() for _ in range(6)],
+        )
+    report = build_report(engine, date(2026, 7, 1), date(2026, 7, 1))
+    assert ("cost", "Cost and payment", 6) in [(r.key, r.label, r.cell.shown) for r in report.topics]
+    kinds = {r.key: (r.label, r.cell.shown) for r in report.turns_by_kind}
+    assert kinds["clinic_answer"] == ("Questions about the clinic (its own answers)", 6)
+
+
 def test_counts_under_five_are_never_shown() -> None:
     assert [c.shown for c in suppress([0, 4, 5, 12])] == [None, None, 5, 12]
     # One hidden count would follow from a total: the next smallest is hidden too.

@@ -177,6 +177,63 @@ def test_the_rasa_server_listens_everywhere_unless_configured(
     assert interfaces == ["0.0.0.0", "127.0.0.1"]
 
 
+MISTAKE = (
+    'clinic:\n  name: "Harbour Clinic"\n'
+    "answers:\n"
+    "  cost: |\n"
+    "    A session is $400.\n"
+    "    See [our prices](http://harbour.example/prices).\n"
+)
+PLACE = "mistake.yml, line 6, answers.cost: a link may go only to https:, tel: or mailto:"
+
+
+def test_a_clinic_file_with_a_mistake_stops_the_start_before_any_server(
+    started: List[Started], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.clinic_answers import ClinicAnswersError
+
+    settings = tmp_path / "mistake.yml"
+    settings.write_text(MISTAKE, encoding="utf-8")
+    monkeypatch.setenv("CLINIC_SETTINGS", str(settings))
+    for demo in (None, "http://localhost:5999"):
+        with pytest.raises(ClinicAnswersError, match=PLACE):
+            launcher.start_servers(5998, 5997, tmp_path / "endpoints.yml", demo)
+    assert started == []
+
+
+def test_the_demo_gets_the_demo_clinics_answers_unless_the_deployment_wrote_its_own(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLINIC_ANSWERS_FILE", raising=False)
+    monkeypatch.setenv("CLINIC_SETTINGS", str(ROOT / "clinic.yml"))
+    assert launcher.demo_answers_env() == {"CLINIC_ANSWERS_FILE": str(launcher.DEMO_CLINIC_ANSWERS)}
+    own = tmp_path / "own.yml"
+    own.write_text('clinic:\n  name: "H"\nanswers:\n  hours: "Open."\n', encoding="utf-8")
+    assert launcher.demo_answers_env({"CLINIC_SETTINGS": str(own)}) == {}
+
+
+@pytest.mark.servers
+def test_the_rasa_server_itself_refuses_to_start_with_a_mistake_in_the_answers(
+    tmp_path: Any,
+) -> None:
+    from tools.endpoints import write_endpoints
+
+    settings = tmp_path / "mistake.yml"
+    settings.write_text(MISTAKE, encoding="utf-8")
+    endpoints = write_endpoints(tmp_path, 5996)
+    result = subprocess.run(
+        [*launcher.rasa_command(), "run", "--model", str(launcher.MODEL), "--endpoints"]
+        + [str(endpoints), "--credentials", "credentials.yml", "--port", "5995"],
+        cwd=ROOT,
+        env={**launcher.server_env(), "CLINIC_SETTINGS": str(settings)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert PLACE in result.stdout + result.stderr
+
+
 def listening(port: int) -> set:
     """The local addresses of the sockets listening on this port (Linux's /proc/net/tcp*)."""
     found = set()

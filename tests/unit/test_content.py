@@ -8,6 +8,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
+from bot.clinic_answers import intake_topics
 from bot.topics import load_topics
 
 from conftest import ROOT, SPEC, nlu_examples, training_examples
@@ -26,6 +27,10 @@ KIND_INTENTS = {
     "tell_me_more",
 }
 HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
+# The follow-ups read against the last turn (issue 19), and their own held-out set, with the
+# clinic's intake topics.
+FOLLOW_UP_INTENTS = {"ask_why_not", "ask_how_long", "ask_is_it_safe", "ask_about_group"}
+HELDOUT_INTAKE = ROOT / "tests" / "nlu_heldout_intake.yml"
 
 
 def normalise(text: str) -> str:
@@ -66,6 +71,25 @@ def test_every_topic_and_turn_kind_has_at_least_15_training_phrasings() -> None:
         assert len(examples.get(intent, [])) >= 15, intent
 
 
+def test_every_intake_topic_and_follow_up_has_at_least_15_training_phrasings() -> None:
+    examples = training_examples()
+    for topic in intake_topics():
+        assert len(examples.get(f"clinic/{topic}", [])) >= 15, topic
+    for intent in FOLLOW_UP_INTENTS:
+        assert len(examples.get(intent, [])) >= 15, intent
+    labels = {label.split("/")[0] for label in examples}
+    assert "clinic" in labels and FOLLOW_UP_INTENTS <= labels
+
+
+def test_the_intake_heldout_set_covers_every_label_and_copies_no_training_example() -> None:
+    heldout = nlu_examples(HELDOUT_INTAKE)
+    expected = {f"clinic/{topic}" for topic in intake_topics()} | FOLLOW_UP_INTENTS
+    assert set(heldout) == expected
+    assert all(len(heldout[label]) >= 5 for label in expected)
+    training = {normalise(e) for lines in training_examples().values() for e in lines}
+    assert [e for lines in heldout.values() for e in lines if normalise(e) in training] == []
+
+
 def test_training_data_has_long_personal_stories() -> None:
     examples = training_examples()
     for label in [f"faq/{t}" for t in load_topics()] + ["crisis", "personal_advice"]:
@@ -102,6 +126,14 @@ def test_story_tests_cover_every_topic_and_turn_kind() -> None:
         "utter_acknowledge",
         "utter_capabilities",
         "action_follow_up",
+    }
+    expected |= {f"utter_clinic/{topic}" for topic in intake_topics()} | {
+        "utter_clinic_more",
+        "utter_advice_why",
+        "utter_not_covered_why",
+        "utter_follow_up_how_long",
+        "utter_follow_up_safety",
+        "utter_follow_up_group",
     }
     assert expected <= actions, expected - actions
 

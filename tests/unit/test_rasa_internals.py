@@ -72,13 +72,36 @@ def test_the_story_test_fix_wraps_rasas_own_function_once(monkeypatch: Any) -> N
     import rasa.core.test as core_test
 
     original = core_test._collect_action_executed_predictions
+    original_user = core_test._collect_user_uttered_predictions
     # Put back after the test: the fix is for `rasa test` only.
     monkeypatch.setattr(core_test, "_collect_action_executed_predictions", original)
+    monkeypatch.setattr(core_test, "_collect_user_uttered_predictions", original_user)
     monkeypatch.setattr(rasa_internals, "_original_collect", None)
+    monkeypatch.setattr(rasa_internals, "_original_collect_user", None)
     install_story_test_patches()
     install_story_test_patches()
     assert core_test._collect_action_executed_predictions is rasa_internals._collect_base_names
     assert rasa_internals._original_collect is original
+    assert (
+        core_test._collect_user_uttered_predictions is rasa_internals._collect_without_topic_entity
+    )
+    assert rasa_internals._original_collect_user is original_user
+
+
+def test_the_story_test_compares_a_message_without_the_topic_entity(monkeypatch: Any) -> None:
+    seen = []
+    monkeypatch.setattr(
+        rasa_internals, "_original_collect_user", lambda e, predicted, t, f: seen.append(predicted)
+    )
+    medication = {"entity": "medication", "value": "sertraline", "start": 0, "end": 6}
+    predicted = {
+        "intent": {"name": "faq"},
+        "entities": [medication, {"entity": "topic", "value": "bdnf"}],
+    }
+    rasa_internals._collect_without_topic_entity(None, predicted, None, True)
+    assert seen == [{"intent": {"name": "faq"}, "entities": [medication]}]
+    # The parse result itself is left as it was.
+    assert len(predicted["entities"]) == 2
 
 
 def test_one_message_is_collected_whole() -> None:

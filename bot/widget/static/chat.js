@@ -78,6 +78,8 @@
   var INLINE = /\*\*(.+?)\*\*|(^|[^\p{L}\p{N}_])_(.+?)_(?![\p{L}\p{N}_])|\[([^\]]+)\]\(([^)\s]+)\)/u;
   function safeHref(url) {
     if (/^(tel|sms):\+?[0-9]{1,20}$/i.test(url)) return url;
+    // A clinic's own answers may give an address (bot/clinic_answers.py checks the same form).
+    if (/^mailto:[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$/.test(url)) return url;
     if (!/^https:\/\//i.test(url)) return null;
     try { return new URL(url).protocol === "https:" ? url : null; } catch (e) { return null; }
   }
