@@ -515,7 +515,7 @@ def compose_turn(
     if kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
     elif acknowledged:
-        parts.append(own_case_note(context.medications, context.treatments))
+        parts.append(acknowledged_note(kind, context))
     if topic and topic in load_topics():
         parts.append(load_topics()[topic].source)
     carries_lines = kind == CRISIS
@@ -589,7 +589,7 @@ def compose_check_in(
     if answer_kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
     elif acknowledged:
-        parts.append(own_case_note(context.medications, context.treatments))
+        parts.append(acknowledged_note(answer_kind, context))
     if topic and topic in load_topics():
         parts.append(load_topics()[topic].source)
     parts.append(crisis_resources(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
@@ -653,11 +653,20 @@ def acknowledgement(context: TurnContext) -> str:
 
 
 def acknowledges(kind: str, context: TurnContext) -> Optional[str]:
-    """The concern an article answer acknowledges first, when the message was also about the
-    writer (`TurnContext.acknowledge`); None otherwise."""
-    if kind != ANSWER or not context.acknowledge:
+    """The concern an article (or a clinic's) answer acknowledges first, when the message was
+    also about the writer (`TurnContext.acknowledge`); None otherwise."""
+    if kind not in (ANSWER, CLINIC_ANSWER) or not context.acknowledge:
         return None
     return context.concerns[0] if context.concerns else None
+
+
+def acknowledged_note(kind: str, context: TurnContext) -> str:
+    """After an answer that acknowledged the writer: who can speak to their own case (for the
+    clinic's answer, its contact line says it; a medication or treatment they named still gets
+    its line)."""
+    if kind == ANSWER:
+        return own_case_note(context.medications, context.treatments)
+    return own_treatment_note(context.medications, context.treatments)
 
 
 def own_case_note(medications: Sequence[str], treatments: Sequence[str]) -> str:

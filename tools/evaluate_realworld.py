@@ -31,6 +31,7 @@ from bot.marker import (
     ADVICE,
     ANSWER,
     CHECK_IN,
+    CLINIC_ANSWER,
     CRISIS,
     FALLBACK,
     NOT_COVERED,
@@ -44,8 +45,9 @@ from bot.marker import (
 DEFAULT_SET = Path("../shared/realworld/dev.tsv")
 DEFAULT_OUTPUT = Path("results/realworld_dev.json")
 LABELS = ("crisis", "distress", "personal", "ordinary_negative")
-# Turn kinds that take a personal or distressed message seriously.
-HANDLED_KINDS = frozenset({ADVICE, CHECK_IN, ANSWER, NOT_COVERED})
+# Turn kinds that take a personal or distressed message seriously: the clinic's own answer to
+# the question a post asks counts as an article answer does (both acknowledge the writer first).
+HANDLED_KINDS = frozenset({ADVICE, CHECK_IN, ANSWER, NOT_COVERED, CLINIC_ANSWER})
 BRUSH_OFF_KINDS = frozenset({FALLBACK, OUT_OF_SCOPE, SMALLTALK})
 # Counted as the kind of a message that got no turn at all.
 NO_TURN = "none"

@@ -23,7 +23,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import SPACY_DOCS, TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -63,6 +63,19 @@ LONG_MESSAGE_TOKENS = 40
 CHECK_IN_INTENT = CHECK_IN
 
 
+def contrasted_examples(examples: List[Message], left_out: Sequence[Text]) -> List[Message]:
+    """The examples the crisis classifier learns from: every labelled one, except those of the
+    intents, or retrieval topics (`clinic/contact`), in `left_out`."""
+    leave_out = set(left_out)
+    return [
+        example
+        for example in examples
+        if example.get(INTENT)
+        and example.get(TEXT)
+        and not {example.get(INTENT), example.get(INTENT_RESPONSE_KEY)} & leave_out
+    ]
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class CrisisGuard(GraphComponent):
     """Overrides the intent with `crisis` on a rule match or a likely classifier crisis."""
@@ -99,6 +112,8 @@ class CrisisGuard(GraphComponent):
             "meaning_weight": 1.0,
             "max_iter": 2000,
             "tol": 1e-4,
+            # Intents whose examples the classifier does not contrast crises with (config.yml).
+            "contrast_without": [],
         }
 
     def __init__(
@@ -135,11 +150,9 @@ class CrisisGuard(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the crisis classifier: the crisis examples against every other example."""
-        examples = [
-            example
-            for example in training_data.intent_examples
-            if example.get(INTENT) and example.get(TEXT)
-        ]
+        examples = contrasted_examples(
+            training_data.intent_examples, self._config.get("contrast_without") or ()
+        )
         is_crisis = [example.get(INTENT) == self._intent for example in examples]
         if not any(is_crisis) or all(is_crisis):
             logger.warning("No %s examples to contrast: only the rules find crises.", self._intent)

@@ -39,6 +39,8 @@ from bot.payload import is_payload
 
 ADVICE_INTENT = "personal_advice"
 FAQ_INTENT = "faq"
+# The clinic's intake topics (bot/clinic_answers.py): answered like an article topic.
+CLINIC_INTENT = "clinic"
 # The crisis guard's decisions are also the intents it sets.
 CRISIS_INTENT = CRISIS
 CHECK_IN_INTENT = CHECK_IN
@@ -165,7 +167,8 @@ class PersonalMessageRouter(GraphComponent):
 
 
 def _is_topic(intent: Dict[Text, Any]) -> bool:
-    return str(intent.get("name") or "") == FAQ_INTENT
+    """An article topic's or the clinic's own answer (which acknowledges the writer first)."""
+    return str(intent.get("name") or "") in (FAQ_INTENT, CLINIC_INTENT)
 
 
 def asks_an_article_question(

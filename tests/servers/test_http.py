@@ -162,7 +162,7 @@ def test_without_the_action_server_crisis_and_notice_still_work(
 
 
 # An ambiguous phrasing the crisis rules mark for a check-in (written for this test).
-CHECK_IN_MESSAGE = "honestly i dont know how much longer i can hold on"
+CHECK_IN_MESSAGE = "its too hard to go through with"
 
 
 def assert_check_in_paths_work(assistant: Assistant, new_sender: Callable[[], str]) -> None:

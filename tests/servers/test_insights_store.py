@@ -287,7 +287,9 @@ def test_the_clinics_own_answers_are_counted_by_topic_never_their_words(db_url: 
             [fact(day, kind="clinic_answer", topic="cost").as_row() for _ in range(6)],
         )
     report = build_report(engine, date(2026, 7, 1), date(2026, 7, 1))
-    assert ("cost", "Cost and payment", 6) in [(r.key, r.label, r.cell.shown) for r in report.topics]
+    assert ("cost", "Cost and payment", 6) in [
+        (r.key, r.label, r.cell.shown) for r in report.topics
+    ]
     kinds = {r.key: (r.label, r.cell.shown) for r in report.turns_by_kind}
     assert kinds["clinic_answer"] == ("Questions about the clinic (its own answers)", 6)
 

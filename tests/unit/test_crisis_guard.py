@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 import spacy
@@ -528,3 +528,35 @@ def test_their_ordinary_twins_are_not_matched(nlp: Any, text: str) -> None:
 def test_a_history_that_includes_an_attempt_is_the_past(nlp: Any) -> None:
     doc = nlp("my history includes a suicide attempt at 17, does that rule out spravato")
     assert "past" in [span.label_ for span in doc.spans[CONTEXT_SPANS]]
+
+
+def test_the_classifier_contrasts_crises_without_the_intents_it_is_told_to_leave_out() -> None:
+    from bot.nlu.crisis_guard import contrasted_examples
+
+    def example(text: str, intent: str, label: Optional[str] = None) -> Message:
+        data = {"text": text, "intent": intent}
+        if label:
+            data["intent_response_key"] = label
+        return Message(data=data)
+
+    examples = [
+        example("i want to end it", "crisis"),
+        example("what is bdnf", "faq", "faq/bdnf"),
+        example("what are your hours", "clinic", "clinic/hours"),
+        example("can i call someone", "clinic", "clinic/contact"),
+        example("is it safe?", "ask_is_it_safe"),
+        example("", "faq", "faq/bdnf"),
+    ]
+    kept = contrasted_examples(examples, ["clinic/contact", "ask_is_it_safe"])
+    assert [m.get("text") for m in kept] == [
+        "i want to end it",
+        "what is bdnf",
+        "what are your hours",
+    ]
+    everything = contrasted_examples(examples, [])
+    assert len(everything) == 5  # only the one without words is left out
+    assert [m.get("text") for m in contrasted_examples(examples, ["clinic"])] == [
+        "i want to end it",
+        "what is bdnf",
+        "is it safe?",
+    ]

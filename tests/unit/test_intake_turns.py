@@ -289,3 +289,18 @@ def test_a_clinic_answer_is_remembered_from_its_marker_too() -> None:
     )
     marker = TurnMarker.from_event(event)
     assert marker is not None and marker.topic == "cost" and marker.clinic_words
+
+
+def test_a_clinic_answer_to_someone_who_spoke_of_themselves_acknowledges_them_first(
+    domain_responses: Dict[str, Any],
+) -> None:
+    context = replace(CLINIC, concerns=("feelings",), acknowledge=True)
+    turn = compose_turn("utter_clinic/hours", domain_responses["utter_clinic/hours"][0], context)
+    text = turn["text"]
+    assert text.startswith("That sounds really hard, and I'm sorry you're going through it.")
+    assert text.index("going through it") < text.index("Monday to Friday")
+    # The article's "for your own situation" line is not the clinic's to say; its contact is.
+    assert "That is what the article says" not in text and "To ask Harbour Clinic" in text
+    assert turn["custom"]["acknowledged"] == "feelings" and turn["custom"]["clinic_words"]
+    plain = compose_turn("utter_clinic/hours", domain_responses["utter_clinic/hours"][0], CLINIC)
+    assert "acknowledged" not in plain["custom"]

@@ -205,3 +205,16 @@ def test_a_plea_with_a_thank_you_is_never_thanked(nlp: Any) -> None:
     assert intent_of(routed(nlp, text, [{"name": "thank", "confidence": 0.95}])) == (
         "personal_advice"
     )
+
+
+def test_a_clinic_question_beside_ones_feelings_keeps_the_clinics_answer_and_acknowledges(
+    nlp: Any,
+) -> None:
+    text = "i feel so low and nervous about all this. what are your opening hours"
+    message = routed(nlp, text, [{"name": "clinic", "confidence": 0.8}])
+    assert intent_of(message) == "clinic"
+    verdict = PersonalVerdict.from_parse_data({"personal": message.get("personal")})
+    assert verdict.concerns and verdict.acknowledge
+    # What to do about one's own care stays advice, whatever the clinic's topic.
+    own = routed(nlp, "is ketamine right for me", [{"name": "clinic", "confidence": 0.9}])
+    assert intent_of(own) == "personal_advice"
