@@ -23,6 +23,8 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from bot.nlu.danger_spelling import DangerSpelling
+
 PIPELINE_NAME = "en_mindwork"
 DEFAULT_OUTPUT = Path("build") / "spacy" / PIPELINE_NAME
 RULES_DIR = Path(__file__).with_name("rules")
@@ -44,6 +46,8 @@ DANGER_SPANS = "crisis_danger"
 # Crisis and check-in spans that a context explained (an idiom, the past, a joke...), by
 # category: a context may turn a crisis turn into a check-in, never silence the danger.
 EXPLAINED_SPANS = "crisis_explained"
+# Tokens the crisis rules read as the danger word they misspell ("sucidal"), labelled by that word.
+SPELLING_SPANS = "crisis_spelling"
 # The one context that can cancel a firm (`+`) crisis pattern over all its words: an explicit
 # statement of safety; and one over any of its words: play (a game, a song, a goodbye to a forum).
 SAFETY = "safety"
@@ -63,6 +67,7 @@ CLASSIFIER_ONLY_CONTEXTS = {"question", JOKING, SERIOUS}
 # classifier from calling a crisis.
 RULE_ONLY_CONTEXTS = {"grief", "others_said"}
 FIRM = "+"
+SPELLING_FILE = "spelling.json"
 MAX_GAP = 8
 # Words that a `^N` gap may not skip: "people who are suicidal" is about others, "people like me
 # who are suicidal" is not.
@@ -383,9 +388,37 @@ class CrisisMatcher:
             "lexicon": {},
         }
         self._matcher = AnchoredMatcher(nlp.vocab)
+        self._spelling: Optional[DangerSpelling] = None
 
     def set_lemmas(self, table: Dict[str, str]) -> None:
         self._lemmas = table
+
+    def set_spelling(self, spelling: Optional[DangerSpelling]) -> None:
+        """Misspelled danger words the rules read as the word (see `danger_spelling`)."""
+        self._spelling = spelling
+
+    def _matches(self, doc: Doc) -> Tuple[List[Tuple[int, int, int]], List[Span]]:
+        """The rule matches, with each misspelled danger word read as the word, and the
+        misspelled tokens. The lemmas are put back afterwards: the classifiers read the words
+        as written (they learn misspellings from the training data)."""
+        if self._spelling is None:
+            return self._matcher(doc), []
+        read_as: List[Tuple[Any, str, str]] = []
+        for token in doc:
+            word = self._spelling.correct(token.lower_)
+            if word is not None:
+                read_as.append((token, token.lemma_, word))
+        if not read_as:
+            return self._matcher(doc), []
+        lemmas = self._spelling.lemmas
+        try:
+            for token, _, word in read_as:
+                token.lemma_ = lemmas.get(word, word)
+            matches = self._matcher(doc)
+        finally:
+            for token, lemma, _ in read_as:
+                token.lemma_ = lemma
+        return matches, [Span(doc, t.i, t.i + 1, label=word) for t, _, word in read_as]
 
     def add_rules(self, rules: Dict[str, Any]) -> None:
         """Compiles the rules; raises on a malformed pattern, so a bad rule file fails the build."""
@@ -427,7 +460,8 @@ class CrisisMatcher:
         context: List[Span] = []
         check_in: List[Span] = []
         danger: List[Span] = []
-        for match_id, start, end in self._matcher(doc):
+        matches, misspelled = self._matches(doc)
+        for match_id, start, end in matches:
             label, kind = self._vocab.strings[match_id].split("|")
             if label == CONTEXT_SPANS:
                 context.append(Span(doc, start, end, label=kind))
@@ -457,6 +491,7 @@ class CrisisMatcher:
         # Overlapping matches all stay: each names a category the turn may need (an overdose
         # told about a friend is both someone else in danger and a medical emergency).
         standing = [(span, firm) for span, firm in crisis if not cancelled(span, firm)]
+        doc.spans[SPELLING_SPANS] = misspelled
         doc.spans[CRISIS_SPANS] = [span for span, _ in standing]
         doc.spans[FIRM_SPANS] = [span for span, firm in standing if firm]
         # A laugh is play only just after danger words, laughing at them ("my friends think im
@@ -501,10 +536,20 @@ class CrisisMatcher:
         path.mkdir(parents=True, exist_ok=True)
         (path / "rules.json").write_text(json.dumps(self.rules), encoding="utf-8")
         (path / "lemmas.json").write_text(json.dumps(self._lemmas), encoding="utf-8")
+        if self._spelling is not None:
+            (path / SPELLING_FILE).write_text(
+                json.dumps(self._spelling.to_dict()), encoding="utf-8"
+            )
 
     def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> "CrisisMatcher":
         path = Path(path)
         self._lemmas = json.loads((path / "lemmas.json").read_text(encoding="utf-8"))
+        spelling = path / SPELLING_FILE
+        self._spelling = (
+            DangerSpelling.from_dict(json.loads(spelling.read_text(encoding="utf-8")))
+            if spelling.exists()
+            else None
+        )
         self.add_rules(json.loads((path / "rules.json").read_text(encoding="utf-8")))
         return self
 
@@ -551,6 +596,21 @@ def create_personal_matcher(nlp: Language, name: str) -> PersonalMatcher:
     return PersonalMatcher(nlp, name)
 
 
+def danger_spelling(section: Dict[str, Any], lookup: Any, terms: Iterable[str]) -> DangerSpelling:
+    """The misspelled danger words of crisis.yml's `spelling` section, with every English word
+    (spaCy's lemma tables, `english.yml`) and every name of a domain term protected."""
+    from bot.nlu.language import english_lexicon
+
+    words = [word.lower() for word in section["words"]]
+    known = [*english_lexicon(), *terms]
+    return DangerSpelling.build(
+        {word: lookup[word] if word in lookup else word for word in words},
+        english=known,
+        never=section.get("never") or [],
+        variants=section.get("variants") or {},
+    )
+
+
 def build_pipeline(
     rules_path: Path = CRISIS_RULES,
     terms_path: Path = TERMS,
@@ -590,6 +650,9 @@ def build_pipeline(
         }
         rule_matcher.set_lemmas({word: lookup[word] for word in words if word in lookup})
         rule_matcher.add_rules(rules)
+        if "spelling" in rules:
+            names = [name for names in term_lexicon(terms).values() for name in names]
+            rule_matcher.set_spelling(danger_spelling(rules["spelling"], lookup, names))
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["version"] = "1.0.0"
     nlp.meta["description"] = (

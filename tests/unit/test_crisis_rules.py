@@ -7,12 +7,13 @@ or its sources.
 
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 import pytest
 import spacy
 
 from bot.nlu.crisis_guard import Signals, Thresholds, decide
+from bot.nlu.danger_spelling import likeness
 from bot.nlu.spacy_pipeline import (
     CHECK_IN_SPANS,
     CONTEXT_SPANS,
@@ -21,6 +22,7 @@ from bot.nlu.spacy_pipeline import (
     EXPLAINED_SPANS,
     FIRM_SPANS,
     PERSONAL_SPANS,
+    SPELLING_SPANS,
     build_pipeline,
 )
 
@@ -422,6 +424,24 @@ def test_play_explains_the_danger_words_it_covers(nlp: Any, text: str) -> None:
     assert "play" in spans(nlp, text, CONTEXT_SPANS)
 
 
+# Danger that survives spelling: a misspelled danger word is read by the rules as the word.
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("i think im sucidal again", "suicidal_direct"),
+        ("i want to kil myslef tonight", "suicidal_direct"),
+        ("been thinking about suiside a lot lately", "suicidal_direct"),
+        ("i took an overdsoe of my pills an hour ago", "overdose"),
+        ("started cuting my arms again", "self_harm"),
+        ("i keep thinking about hangin myself in the garage", "suicidal_direct"),
+        ("i want to slit my wirsts", "plan_means_timing"),
+    ],
+)
+def test_misspelled_danger_is_read_as_the_word(nlp: Any, text: str, category: str) -> None:
+    assert spans(nlp, text, SPELLING_SPANS) != []
+    assert category in spans(nlp, text, CRISIS_SPANS)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -501,3 +521,62 @@ def test_a_plea_for_support_is_a_personal_concern(nlp: Any, text: str) -> None:
 )
 def test_thanks_and_questions_are_not_pleas(nlp: Any, text: str) -> None:
     assert "help_seeking" not in spans(nlp, text, PERSONAL_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to dye my hair blue",
+        "my cat is so cute when she sleeps",
+        "we were sittin on the porch all night",
+        "i bought a razer keyboard and a new mouse",
+        "dropped the kids at shool and went back to bed",
+        "my nephew is such a cutie",
+        "the kiln at pottery class cracked my vase",
+    ],
+)
+def test_ordinary_words_are_not_read_as_danger(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, SPELLING_SPANS) == []
+    assert spans(nlp, text, CRISIS_SPANS) == []
+
+
+@pytest.mark.parametrize(
+    "token, word",
+    [
+        # a letter dropped, doubled, swapped, or sounded out
+        ("sucide", "suicide"),
+        ("suicdal", "suicidal"),
+        ("kil", "kill"),
+        ("killin", "killing"),
+        ("hnag", "hang"),
+        ("overdsoe", "overdose"),
+        ("bleding", "bleeding"),
+        ("myslef", "myself"),
+        # listed by hand: too far for the edit distance
+        ("dieing", "dying"),
+        # words in their own right, their "-in" forms, and the `never` list
+        ("dye", None),
+        ("cute", None),
+        ("kiln", None),
+        ("sittin", None),
+        ("razer", None),
+        # closer to an ordinary word: "school" needs no letter changed, "shoot" one
+        ("shool", None),
+        ("suicide", None),
+    ],
+)
+def test_the_spelling_map_both_ways(nlp: Any, token: str, word: Optional[str]) -> None:
+    assert nlp.get_pipe("crisis_matcher")._spelling.correct(token) == word
+
+
+def test_the_rules_read_the_word_but_the_classifiers_read_the_text(nlp: Any) -> None:
+    doc = nlp("i feel sucidal")
+    assert [token.lemma_ for token in doc][-1] == "sucidal"
+    assert "suicidal_direct" in {span.label_ for span in doc.spans[CRISIS_SPANS]}
+
+
+def test_likeness_counts_edits_then_letters_changed_by_sound_or_not() -> None:
+    assert likeness("suiside", "suicide") == (1, 0)
+    assert likeness("shool", "school") == (1, 0)
+    assert likeness("shool", "shoot") == (1, 1)
+    assert likeness("wirst", "wrist") == (1, 0)
