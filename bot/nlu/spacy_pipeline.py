@@ -9,6 +9,7 @@ personal concerns from `bot/nlu/rules/personal.yml`, written to `build/`.
 
 # No `from __future__ import annotations`: spaCy validates factory signatures at runtime.
 import argparse
+import itertools
 import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, cast
@@ -68,6 +69,10 @@ CLASSIFIER_ONLY_CONTEXTS = {"question", JOKING, SERIOUS}
 RULE_ONLY_CONTEXTS = {"grief", "others_said"}
 FIRM = "+"
 SPELLING_FILE = "spelling.json"
+# The matcher key of a part of a rule made of parts anywhere in a message (`together`).
+PART = "crisis_part"
+# How far apart, in tokens, the parts of a `together` rule may be by default.
+TOGETHER_WINDOW = 80
 MAX_GAP = 8
 # Words that a `^N` gap may not skip: "people who are suicidal" is about others, "people like me
 # who are suicidal" is not.
@@ -389,6 +394,9 @@ class CrisisMatcher:
         }
         self._matcher = AnchoredMatcher(nlp.vocab)
         self._spelling: Optional[DangerSpelling] = None
+        # (category, firm, part names) of each `together` rule, and their window
+        self._together: List[Tuple[str, bool, Tuple[str, ...]]] = []
+        self._window = TOGETHER_WINDOW
 
     def set_lemmas(self, table: Dict[str, str]) -> None:
         self._lemmas = table
@@ -449,8 +457,29 @@ class CrisisMatcher:
                         for variant in rule_variants(p)
                     ],
                 )
+        together = rules.get("together") or {}
+        parts = together.get("parts") or {}
+        for name, patterns in parts.items():
+            matcher.add(
+                f"{PART}|{name}",
+                [
+                    compile_pattern(variant, lemma_of, lexicon)
+                    for p in patterns
+                    for variant in rule_variants(p)
+                ],
+            )
+        combined: List[Tuple[str, bool, Tuple[str, ...]]] = []
+        for category, lines in (together.get("categories") or {}).items():
+            for line in lines:
+                names = tuple(name.strip() for name in line.removeprefix(FIRM).split("&"))
+                unknown = [name for name in names if name not in parts]
+                if len(names) < 2 or unknown:
+                    raise ValueError(f"a together rule needs two known parts: {line!r}")
+                combined.append((category, line.startswith(FIRM), names))
         self.rules = rules
         self._matcher = matcher
+        self._together = combined
+        self._window = int(together.get("window") or TOGETHER_WINDOW)
 
     def _lemma_of(self, word: str) -> str:
         return self._lemmas.get(word, word)
@@ -460,10 +489,13 @@ class CrisisMatcher:
         context: List[Span] = []
         check_in: List[Span] = []
         danger: List[Span] = []
+        parts: Dict[str, List[Span]] = {}
         matches, misspelled = self._matches(doc)
         for match_id, start, end in matches:
             label, kind = self._vocab.strings[match_id].split("|")
-            if label == CONTEXT_SPANS:
+            if label == PART:
+                parts.setdefault(kind, []).append(Span(doc, start, end, label=kind))
+            elif label == CONTEXT_SPANS:
                 context.append(Span(doc, start, end, label=kind))
             elif label == CHECK_IN_SPANS:
                 check_in.append(Span(doc, start, end, label=kind))
@@ -488,6 +520,17 @@ class CrisisMatcher:
                 for other in context
             )
 
+        explained = [span for span, firm in crisis if cancelled(span, firm)]
+        for category, firm, names in self._together:
+            found = self._together_span(doc, category, [parts.get(name, []) for name in names])
+            if found is None:
+                continue
+            span, chosen = found
+            # A context explains a rule of parts when it explains one of its parts.
+            if any(cancelled(part, firm) for part in chosen):
+                explained.append(span)
+            else:
+                crisis.append((span, firm))
         # Overlapping matches all stay: each names a category the turn may need (an overdose
         # told about a friend is both someone else in danger and a medical emergency).
         standing = [(span, firm) for span, firm in crisis if not cancelled(span, firm)]
@@ -515,7 +558,7 @@ class CrisisMatcher:
         ]
         doc.spans[CONTEXT_SPANS] = filter_spans(context)
         doc.spans[CHECK_IN_SPANS] = [span for span in check_in if not cancelled(span, firm=False)]
-        doc.spans[EXPLAINED_SPANS] = [span for span, firm in crisis if cancelled(span, firm)] + [
+        doc.spans[EXPLAINED_SPANS] = explained + [
             span for span in check_in if cancelled(span, firm=False)
         ]
         # Someone else's death or words still count as words about death for the classifier.
@@ -530,6 +573,26 @@ class CrisisMatcher:
             )
         ]
         return doc
+
+    def _together_span(
+        self, doc: Doc, category: str, found: List[List[Span]]
+    ) -> Optional[Tuple[Span, Tuple[Span, ...]]]:
+        """The closest set of one match of each part, as one span labelled `category`, with the
+        parts; None when a part is missing or the parts lie more than the window apart."""
+        if not all(found):
+            return None
+        best: Optional[Tuple[int, Tuple[Span, ...]]] = None
+        for chosen in itertools.product(*found):
+            start = min(part.start for part in chosen)
+            end = max(part.end for part in chosen)
+            if end - start <= self._window and (best is None or end - start < best[0]):
+                best = (end - start, chosen)
+        if best is None:
+            return None
+        chosen = best[1]
+        start = min(part.start for part in chosen)
+        end = max(part.end for part in chosen)
+        return Span(doc, start, end, label=category), chosen
 
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
         path = Path(path)
@@ -640,10 +703,13 @@ def build_pipeline(
         rules = yaml.safe_load(path.read_text(encoding="utf-8"))
         rules["lexicon"] = {**term_lexicon(terms), **(rules.get("lexicon") or {})}
         lexicon = rules["lexicon"]
+        groups = [
+            patterns for section in sections for patterns in (rules.get(section) or {}).values()
+        ]
+        groups.extend(((rules.get("together") or {}).get("parts") or {}).values())
         words = {
             word.lstrip("=")
-            for section in sections
-            for patterns in (rules.get(section) or {}).values()
+            for patterns in groups
             for pattern in patterns
             for part in expand_lexicon(pattern.removeprefix(FIRM), lexicon).split()
             for word in part.split("|")

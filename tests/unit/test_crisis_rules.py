@@ -7,10 +7,12 @@ or its sources.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 import pytest
 import spacy
+import yaml
 
 from bot.nlu.crisis_guard import Signals, Thresholds, decide
 from bot.nlu.danger_spelling import likeness
@@ -580,3 +582,29 @@ def test_likeness_counts_edits_then_letters_changed_by_sound_or_not() -> None:
     assert likeness("shool", "school") == (1, 0)
     assert likeness("shool", "shoot") == (1, 1)
     assert likeness("wirst", "wrist") == (1, 0)
+
+
+def test_a_rule_of_parts_needs_every_part_near_and_unexplained(tmp_path: Path) -> None:
+    rules = {
+        "categories": {"plan_means_timing": ["nothing at all here"]},
+        "not_crisis": {"past": ["red car"]},
+        "together": {
+            "window": 10,
+            "parts": {"red": ["red"], "blue": ["blue"]},
+            "categories": {"third_party_danger": ["red & blue"], "self_harm": ["+blue & red"]},
+        },
+    }
+    path = tmp_path / "crisis.yml"
+    path.write_text(yaml.safe_dump(rules), encoding="utf-8")
+    nlp = build_pipeline(rules_path=path)
+    assert spans(nlp, "the blue one and the red one", CRISIS_SPANS) == [
+        "self_harm",
+        "third_party_danger",
+    ]
+    assert spans(nlp, "the blue one and the red one", FIRM_SPANS) == ["self_harm"]
+    assert spans(nlp, "only the red one", CRISIS_SPANS) == []
+    # too far apart
+    assert spans(nlp, "red " + "and " * 12 + "blue", CRISIS_SPANS) == []
+    # a context over one part explains the rule; a firm rule stands, as firm patterns do
+    assert spans(nlp, "the red car and the blue one", CRISIS_SPANS) == ["self_harm"]
+    assert spans(nlp, "the red car and the blue one", EXPLAINED_SPANS) == ["third_party_danger"]
