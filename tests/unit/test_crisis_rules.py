@@ -584,6 +584,232 @@ def test_likeness_counts_edits_then_letters_changed_by_sound_or_not() -> None:
     assert likeness("wirst", "wrist") == (1, 0)
 
 
+# Kinds of danger told anywhere in a long post, or asked as curiosity. Each kind has messages
+# written for this test on both sides: the danger, and ordinary messages with the same words.
+DANGER_KINDS = {
+    "means kept, and drawn to them": (
+        [
+            (
+                "the cord is still tied to the beam in the basement and i go down and look at "
+                "it every night",
+                "plan_means_timing",
+            ),
+            (
+                "ive got a stash of my sleeping pills in my backpack and i keep counting them",
+                "plan_means_timing",
+            ),
+            ("theres a razor blade in my wallet, just in case i need it", "plan_means_timing"),
+            (
+                "work has been awful and my landlord is raising the rent. i keep a bottle of my "
+                "old tramadol in my desk drawer for when im ready",
+                "plan_means_timing",
+            ),
+        ],
+        [
+            "i keep a bottle of ibuprofen in my bag just in case of headaches",
+            "my grandpa's rifle is in the closet, we only take it out for deer season",
+            "i count them every morning, the chickens i mean, all eleven of them",
+            "i keep my meds in a drawer and count them weekly for my organiser",
+        ],
+    ),
+    "means ready, and when": (
+        [
+            ("i have the pills ready and tonight is the night", "plan_means_timing"),
+            (
+                "the rope is ready and im doing it tonight after everyone is asleep",
+                "plan_means_timing",
+            ),
+            (
+                "i've got enough tablets saved and im going to do it this weekend",
+                "plan_means_timing",
+            ),
+        ],
+        [
+            "i have the tickets ready and im doing it tonight, first solo gig",
+            "the cake is ready and im doing it tonight, proposing at dinner",
+            "i got the pills ready for the trip, we leave tonight",
+        ],
+    ),
+    "a gun at hand": (
+        [
+            ("sitting on my bed with my dads gun in my lap", "plan_means_timing"),
+            (
+                "i took the shotgun out of the safe and drove to the lake, i just want it quiet",
+                "plan_means_timing",
+            ),
+            ("i keep sitting with the pistol for hours after work", "plan_means_timing"),
+        ],
+        [
+            "my gun is in my hand at the range every saturday",
+            "i took the rifle out of the safe to clean it before hunting season",
+            "we sat with the shotgun instructor for an hour learning safety",
+        ],
+    ),
+    "unsafe where one is": (
+        [
+            (
+                "im at the top of the parking garage and i dont trust myself right now",
+                "plan_means_timing",
+            ),
+            ("im up on the bridge again and i want to jump", "plan_means_timing"),
+            ("im on the roof of my dorm, can somebody please talk to me", "plan_means_timing"),
+            (
+                "i walked out on the pier tonight and kept looking down into the water thinking "
+                "it would be so easy to just step off",
+                "plan_means_timing",
+            ),
+            ("i dont trust myself near the edge of the platform tonight", "plan_means_timing"),
+        ],
+        [
+            "im on the roof fixing the gutters, can someone talk me through the sealant",
+            "i was at the edge of the pool looking down into the water for my ring",
+            "i dont trust myself around sugar after 9pm",
+            "i dont trust myself with a paintbrush lol",
+            "im on the roof deck at work, anyone want to talk to me about the ketamine trial",
+        ],
+    ),
+    "an act just done, told in passing": (
+        [
+            (
+                "anyway the party was fun but when i got home i carved into my thigh again",
+                "self_harm",
+            ),
+            ("school was fine, then at home i slashed my arm in the bathroom", "self_harm"),
+            (
+                "its been bleeding through my bandage all evening and i havent told anyone",
+                "self_harm",
+            ),
+            (
+                "we had a great holiday. after the kids went to bed i swallowed whatever was left "
+                "in the medicine cabinet",
+                "overdose",
+            ),
+            ("i just took a whole strip of my sleeping tablets", "overdose"),
+            ("took the rest of them, like 25 sleeping pills", "overdose"),
+        ],
+        [
+            "i sliced the onions into my soup",
+            "my nose is bleeding through the tissue again, allergies",
+            "i carved the turkey and my arm is so tired",
+            "i took whatever was left of the pizza",
+            "i took 6 kids to the park and we got 20 popsicles",
+        ],
+    ),
+    "a method or lethality question asked as curiosity": (
+        [
+            (
+                "hypothetically how high does a bridge have to be for a fall to be fatal",
+                "plan_means_timing",
+            ),
+            (
+                "how long does it take to die from carbon monoxide in a closed room",
+                "plan_means_timing",
+            ),
+            (
+                "how long would it take to bleed out from a deep cut, just curious",
+                "plan_means_timing",
+            ),
+            ("would my closet rod hold my weight, asking for no reason", "plan_means_timing"),
+            ("what amount of ibuprofen would kill someone, im curious", "plan_means_timing"),
+            ("is the 7th floor of the car park high enough", "plan_means_timing"),
+        ],
+        [
+            "how long does it take for paint to dry",
+            "would the shelf hold my weight if i stand on it to reach the top",
+            "how much alcohol damages your liver over time",
+            "is the ladder high enough to reach the gutter",
+            "hypothetically if you could live forever would you",
+        ],
+    ),
+    "someone else in danger, by what they do": (
+        [
+            (
+                "my uncle has been talking weird all week. today he gave my son his fishing rods "
+                "and his watch and said goodbye like he was going somewhere",
+                "third_party_danger",
+            ),
+            (
+                "a girl in my class gave away all her art supplies and her books and kept "
+                "thanking everyone for everything",
+                "third_party_danger",
+            ),
+            (
+                "my flatmate gave me her camera and said i should have it now, then shut herself "
+                "in her room",
+                "third_party_danger",
+            ),
+            (
+                "my son locked himself in his room and he has my sleeping pills",
+                "third_party_danger",
+            ),
+            (
+                "he locked himself in the garage with a rope and wont open the door",
+                "third_party_danger",
+            ),
+            ("my partner took a knife into the bathroom and wont come out", "third_party_danger"),
+        ],
+        [
+            "my grandma gave me her ring at my graduation and hugged me for a long time, i cried",
+            "my friend gave away his old games before moving to canada and said bye to everyone",
+            "my sister gave me her old clothes when she went to uni and we hugged goodbye",
+            "my daughter locked herself in her room because i took her phone",
+            "my brother is not coming out of his room, he has a big exam and all his books",
+        ],
+    ),
+    "medicines and alcohol mixed, the body in trouble now": (
+        [
+            (
+                "i had three glasses of wine and then took two of my xanax, now my lips feel numb",
+                "medical_emergency",
+            ),
+            (
+                "my dad took his pain pills twice by mistake about an hour ago and now his speech "
+                "is slurred",
+                "medical_emergency",
+            ),
+            (
+                "took a couple of my sleeping tablets and some of my roommates anxiety meds maybe "
+                "40 minutes ago and i cant get a full breath",
+                "medical_emergency",
+            ),
+        ],
+        [
+            "i started sertraline last week, can i have a glass of wine with dinner",
+            "had two beers at the game, slept great, feeling fine this morning",
+            "took my ibuprofen an hour ago and my headache is finally gone",
+            "i took my lamotrigine two hours ago and my vision is a bit blurry, is that normal",
+            "had my ketamine infusion two hours ago and i can barely walk straight, is that normal",
+            "i had my spravato dose about an hour ago and my speech feels weird and slow",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "kind, text, category",
+    [
+        (kind, text, category)
+        for kind, (found, _) in DANGER_KINDS.items()
+        for text, category in found
+    ],
+)
+def test_danger_kinds_are_found(nlp: Any, kind: str, text: str, category: str) -> None:
+    assert category in spans(nlp, text, CRISIS_SPANS), kind
+
+
+@pytest.mark.parametrize(
+    "kind, text",
+    [(kind, text) for kind, (_, ordinary) in DANGER_KINDS.items() for text in ordinary],
+)
+def test_their_ordinary_twins_are_not(nlp: Any, kind: str, text: str) -> None:
+    assert spans(nlp, text, CRISIS_SPANS) == [], kind
+
+
+def test_every_kind_has_three_examples_each_way() -> None:
+    for kind, (found, ordinary) in DANGER_KINDS.items():
+        assert len(found) >= 3 and len(ordinary) >= 3, kind
+
+
 def test_a_rule_of_parts_needs_every_part_near_and_unexplained(tmp_path: Path) -> None:
     rules = {
         "categories": {"plan_means_timing": ["nothing at all here"]},
