@@ -834,3 +834,44 @@ def test_a_rule_of_parts_needs_every_part_near_and_unexplained(tmp_path: Path) -
     # a context over one part explains the rule; a firm rule stands, as firm patterns do
     assert spans(nlp, "the red car and the blue one", CRISIS_SPANS) == ["self_harm"]
     assert spans(nlp, "the red car and the blue one", EXPLAINED_SPANS) == ["third_party_danger"]
+
+
+# Firm: first-person danger now (intent, a plan with the means ready, means at hand where one is,
+# an act just done) is a crisis turn without the classifier's confirmation. What jokes, idioms,
+# stories and the past also say stays soft, and so does the same danger told in the past.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im going to end my life this weekend, i've made up my mind",
+        "i've decided to kill myself",
+        "i keep thinking about killing myself, every single day",
+        "i dont want to be alive anymore",
+        "i just slit my wrist",
+        "i swallowed a whole bottle of sleeping pills 20 minutes ago",
+        "i have the pills ready and tonight is the night",
+        "im up on the bridge again and i want to jump",
+        "the belt is around my neck right now",
+    ],
+)
+def test_first_person_danger_now_is_firm(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, FIRM_SPANS) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the same words in the past, denied, or about a place and not the writer
+        "i was going to end my life in 2019 but my sister found me",
+        "im not going to end my life, i promise, i just need to vent",
+        "i didnt want to be alive back then but things are good now",
+        "when i was 15 i kept thinking about killing myself",
+        "i dont want to live in this city anymore",
+        # words jokes and idioms use: a rule, but the classifier confirms it
+        "i want to die",
+        "ugh kill me now",
+        "this is my last post here, goodbye everyone",
+        "i dont trust myself with my pills so my partner keeps them",
+    ],
+)
+def test_the_rest_is_not_firm(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, FIRM_SPANS) == []
