@@ -851,6 +851,8 @@ def test_a_rule_of_parts_needs_every_part_near_and_unexplained(tmp_path: Path) -
         "i have the pills ready and tonight is the night",
         "im up on the bridge again and i want to jump",
         "the belt is around my neck right now",
+        "got home and sliced my thigh open half an hour ago, its a mess",
+        "i have it all figured out, i could do it tonight",
     ],
 )
 def test_first_person_danger_now_is_firm(nlp: Any, text: str) -> None:
@@ -871,6 +873,8 @@ def test_first_person_danger_now_is_firm(nlp: Any, text: str) -> None:
         "ugh kill me now",
         "this is my last post here, goodbye everyone",
         "i dont trust myself with my pills so my partner keeps them",
+        "we have it all planned out and we can go right now",
+        "cut my arm on the fence an hour ago, still bleeding a bit",
     ],
 )
 def test_the_rest_is_not_firm(nlp: Any, text: str) -> None:
