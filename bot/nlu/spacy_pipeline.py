@@ -521,11 +521,14 @@ class CrisisMatcher:
             )
 
         explained = [span for span, firm in crisis if cancelled(span, firm)]
+        # A laugh is near the danger when it is near one of a rule's parts, not anywhere between.
+        danger_near = [span for span, _ in crisis] + danger + check_in
         for category, firm, names in self._together:
             found = self._together_span(doc, category, [parts.get(name, []) for name in names])
             if found is None:
                 continue
             span, chosen = found
+            danger_near.extend(chosen)
             # A context explains a rule of parts when it explains one of its parts.
             if any(cancelled(part, firm) for part in chosen):
                 explained.append(span)
@@ -539,7 +542,6 @@ class CrisisMatcher:
         doc.spans[FIRM_SPANS] = [span for span, firm in standing if firm]
         # A laugh is play only just after danger words, laughing at them ("my friends think im
         # fine lol but i have a blade" laughs at something else); said to be serious, nothing is.
-        danger_near = [span for span, _ in crisis] + danger + check_in
         serious = any(span.label_ == SERIOUS for span in context)
         context = [
             span
