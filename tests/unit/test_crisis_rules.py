@@ -879,3 +879,23 @@ def test_first_person_danger_now_is_firm(nlp: Any, text: str) -> None:
 )
 def test_the_rest_is_not_firm(nlp: Any, text: str) -> None:
     assert spans(nlp, text, FIRM_SPANS) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gonna dye my hair blue this weekend",
+        "overdosing on copium after she left me on read",
+        "she dyed her hair and i want to dye mine too",
+    ],
+)
+def test_dye_and_copium_are_not_danger(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, CRISIS_SPANS) == []
+    assert "death" not in spans(nlp, text, DANGER_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text", ["i cant stop thinking about dying lately", "i keep thinking about dying"]
+)
+def test_dying_is_still_dying(nlp: Any, text: str) -> None:
+    assert "death" in spans(nlp, text, DANGER_SPANS)
