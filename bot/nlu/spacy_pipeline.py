@@ -53,6 +53,12 @@ SPELLING_SPANS = "crisis_spelling"
 # statement of safety; and one over any of its words: play (a game, a song, a goodbye to a forum).
 SAFETY = "safety"
 PLAY = "play"
+# A goodbye to a forum or an app: it explains every goodbye phrasing of the message.
+FORUM = "forum"
+FORUM_EXPLAINS = frozenset({"suicidal_coded"})
+# The words of a goodbye phrasing a forum goodbye explains ("bye everyone", "my last update"):
+# "i won't be here tomorrow" is said in other words and stands.
+GOODBYE_WORDS = frozenset({"bye", "goodbye", "farewell", "byee", "cya", "last", "final"})
 # A laugh or "jk" anywhere: a message-level sign of play that overlaps no danger words (the guard
 # reads it in short messages only); it cancels nothing itself.
 JOKING = "joking"
@@ -507,7 +513,16 @@ class CrisisMatcher:
             else:
                 crisis.append((Span(doc, start, end, label=label), kind == "firm"))
 
+        forum_goodbye = any(span.label_ == FORUM for span in context)
+
         def cancelled(span: Span, firm: bool) -> bool:
+            if (
+                forum_goodbye
+                and not firm
+                and span.label_ in FORUM_EXPLAINS
+                and any(token.lower_ in GOODBYE_WORDS for token in span)
+            ):
+                return True
             # A firm (`+`) pattern ("i am suicidal") stands inside a research or past phrase;
             # only an explicit statement of safety that reaches its last word cancels it: in
             # "im not going to hurt anyone, just myself" the denial stops before the danger.

@@ -410,10 +410,6 @@ def standing_and_explained(nlp: Any, text: str) -> Tuple[List[str], List[str]]:
         "gonna die alone surrounded by houseplants at this rate",
         "my mum keeps asking about grandkids, i told her i will die alone with my dogs",
         "ill die alone and honestly thats fine, more pizza for me",
-        # a goodbye to a forum, an app
-        "goodbye reddit, deleting the app for a while to focus on exams",
-        "leaving this sub, the drama is too much, bye everyone",
-        "this is my last post here, moving to the discord server instead",
         # a test or a deadline that will "kill" the writer
         "im going to die in this exam tomorrow i havent studied at all",
         "chemistry test is gonna kill me lmao",
@@ -899,3 +895,115 @@ def test_dye_and_copium_are_not_danger(nlp: Any, text: str) -> None:
 )
 def test_dying_is_still_dying(nlp: Any, text: str) -> None:
     assert "death" in spans(nlp, text, DANGER_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "logging off twitter for good, its bad for my brain. bye everyone!",
+        "farewell, sub. im doing much better so im deleting the app. thank you all",
+        "signing off, this is my last update on the infusion thread. take care everyone",
+        "goodbye reddit, deleting the app for a while to focus on exams",
+        "leaving this sub, the drama is too much, bye everyone",
+        "this is my last post here, moving to the discord server instead",
+    ],
+)
+def test_a_goodbye_to_a_forum_explains_the_messages_goodbyes(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert "suicidal_coded" not in standing
+    assert "forum" in spans(nlp, text, CONTEXT_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a goodbye to everyone, with no forum or app left behind
+        "bye everyone. thank you for everything. this is my last message",
+        # a forum left behind, and danger in other words
+        "deleting the app. i wont be here tomorrow anyway, i have the pills ready",
+        "goodbye reddit, i have decided to end my life tonight",
+    ],
+)
+def test_danger_beside_a_forum_goodbye_stands(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my new meds make me moody, nothing about hurting myself, just cranky",
+        "what should i do if i start getting suicidal thoughts on a new antidepressant",
+        "if i ever start having dark thoughts on it, who should i call",
+    ],
+)
+def test_a_side_effect_asked_about_before_it_happens_is_not_danger_now(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "since starting my new meds i keep getting suicidal thoughts",
+        "im having dark thoughts about hurting myself tonight",
+        "what should i do, i am suicidal right now",
+    ],
+)
+def test_a_side_effect_happening_now_stands(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i wish i could just disappear for a month and come back rested",
+        "id rather be buried alive than do another tax return",
+        "honestly id rather die than sing karaoke at the work party",
+        "learning hurt on guitar, that first line about hurting myself today is brutal",
+    ],
+)
+def test_hyperbole_and_song_lines_are_not_danger(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i wish i could just disappear forever and never come back",
+        "i would rather die than keep living like this",
+        "i hurt myself today and i want to do it again",
+    ],
+)
+def test_the_same_words_meant_stand(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing != []
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("i wont be here tomorrow anyway", "suicidal_coded"),
+        ("i will not be around much longer", "suicidal_coded"),
+        ("dont worry, i wont be here by the weekend", "suicidal_coded"),
+        ("i have the pills ready", "plan_means_timing"),
+        ("ive got all my meds counted out on the desk", "plan_means_timing"),
+        ("i have enough tablets saved", "plan_means_timing"),
+    ],
+)
+def test_not_being_here_soon_and_the_means_made_ready(nlp: Any, text: str, category: str) -> None:
+    assert category in spans(nlp, text, CRISIS_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i wont be here tomorrow, im flying to my sisters",
+        "i have my meds ready for the week in a pill organiser",
+        "i will not be around much this weekend, camping trip",
+    ],
+)
+def test_plans_and_pill_organisers_are_not_the_means_made_ready(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, CRISIS_SPANS) == []
