@@ -1002,8 +1002,45 @@ def test_not_being_here_soon_and_the_means_made_ready(nlp: Any, text: str, categ
     [
         "i wont be here tomorrow, im flying to my sisters",
         "i have my meds ready for the week in a pill organiser",
+        "i have my pills sorted for the trip",
         "i will not be around much this weekend, camping trip",
     ],
 )
 def test_plans_and_pill_organisers_are_not_the_means_made_ready(nlp: Any, text: str) -> None:
     assert spans(nlp, text, CRISIS_SPANS) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i took everything in my pill organizer at once",
+        "swallowed the whole weeks worth from my pill box",
+        "i emptied my dosette box into my mouth an hour ago",
+    ],
+)
+def test_a_pill_organiser_emptied_is_an_overdose(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, CRISIS_SPANS) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "work is hell. sometimes i just want to blow my head off. anyway, does ketamine help burnout",
+        "thinking about putting a bullet in my head tonight",
+        "i dont want to die exactly, i just dont want to keep breathing",
+    ],
+)
+def test_a_gun_to_ones_head_and_not_wanting_to_breathe(nlp: Any, text: str) -> None:
+    assert "suicidal_direct" in spans(nlp, text, CRISIS_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "that guitar solo blew my mind",
+        "the bass at that concert nearly blew my head off lol",
+        "i can breathe again now that exams are over",
+    ],
+)
+def test_loud_music_and_relief_are_not_a_gun(nlp: Any, text: str) -> None:
+    assert "suicidal_direct" not in spans(nlp, text, CRISIS_SPANS)
