@@ -56,6 +56,9 @@ PLAY = "play"
 # A goodbye to a forum or an app: it explains every goodbye phrasing of the message.
 FORUM = "forum"
 FORUM_EXPLAINS = frozenset({"suicidal_coded"})
+# Contexts that explain only some categories: symptoms that keep coming back are no emergency
+# now, and say nothing about the rest of the message.
+EXPLAINS_ONLY = {"chronic": frozenset({"medical_emergency"})}
 # The words of a goodbye phrasing a forum goodbye explains ("bye everyone", "my last update"):
 # "i won't be here tomorrow" is said in other words and stands.
 GOODBYE_WORDS = frozenset({"bye", "goodbye", "farewell", "byee", "cya", "last", "final"})
@@ -530,6 +533,7 @@ class CrisisMatcher:
                 other.start < span.end
                 and span.start < other.end
                 and other.label_ not in CLASSIFIER_ONLY_CONTEXTS
+                and span.label_ in EXPLAINS_ONLY.get(other.label_, (span.label_,))
                 and (
                     not firm
                     or (other.label_ == SAFETY and other.end >= span.end)

@@ -1044,3 +1044,42 @@ def test_a_gun_to_ones_head_and_not_wanting_to_breathe(nlp: Any, text: str) -> N
 )
 def test_loud_music_and_relief_are_not_a_gun(nlp: Any, text: str) -> None:
     assert "suicidal_direct" not in spans(nlp, text, CRISIS_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "every night around 3am i wake up with my chest tight and my heart racing",
+        "ive had this chest pain on and off for about a year, anxiety my doctor says",
+        "my heart has been pounding like this since 2019 whenever i get stressed",
+    ],
+)
+def test_symptoms_that_keep_coming_back_are_no_emergency_now(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert "medical_emergency" not in standing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my chest is tight and i cant breathe right now, it started an hour ago",
+        "i cant breathe and my chest hurts, it started after my infusion today",
+        "every night i think about killing myself and tonight i have the pills ready",
+    ],
+)
+def test_symptoms_now_and_other_danger_beside_old_symptoms_stand(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend said wellbutrin made her have dark thoughts, is that common",
+        "my sister says sertraline gave her suicidal thoughts at first, should i worry",
+        "i read that ssris can make some people feel suicidal, how rare is that",
+    ],
+)
+def test_someone_elses_side_effect_asked_about_is_not_danger_now(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing == []
