@@ -1025,7 +1025,7 @@ def test_a_pill_organiser_emptied_is_an_overdose(nlp: Any, text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "work is hell. sometimes i just want to blow my head off. anyway, does ketamine help burnout",
+        "work is hell. sometimes i want to blow my head off. anyway, does ketamine help burnout",
         "thinking about putting a bullet in my head tonight",
         "i dont want to die exactly, i just dont want to keep breathing",
     ],
