@@ -14,6 +14,9 @@ keys come in the order they have always been written in:
      "language": "es", "reason": "unavailable"}
     {"kind": "check_in", "notice": "...", "answer_kind": "answer", "crisis_resources": true,
      "topic": "bdnf"}
+    {"kind": "support", "notice": "...", "crisis_resources": true, "safety_plan": "started"}
+    {"kind": "answer", "notice": "...", "topic": "bdnf", "crisis_resources": true,
+     "crisis_conversation": true}
 """
 
 from __future__ import annotations
@@ -41,12 +44,22 @@ FALLBACK = "fallback"
 SMALLTALK = "smalltalk"
 # Unsure whether someone is in danger: the answer, the crisis lines and the question, in one turn.
 CHECK_IN = "check_in"
-KINDS = (ANSWER, CRISIS, CHECK_IN, ADVICE, NOT_COVERED, OUT_OF_SCOPE, FALLBACK, SMALLTALK)
+# A turn of the crisis conversation's own (bot.crisis_conversation): asking whether the person is
+# safe, the answers about reaching out, the safety plan, grounding, following up.
+SUPPORT = "support"
+KINDS = (ANSWER, CRISIS, CHECK_IN, ADVICE, NOT_COVERED, OUT_OF_SCOPE, FALLBACK, SMALLTALK, SUPPORT)
 # Turns after which every later turn of the session keeps the crisis lines in reach.
-RESOURCE_KINDS = (CRISIS, CHECK_IN)
+RESOURCE_KINDS = (CRISIS, CHECK_IN, SUPPORT)
 
 # Why a turn was sent by the REST channel itself: Rasa produced none.
 UNAVAILABLE = "unavailable"
+
+# What a turn did with the safety plan, the only thing insights learn about it: the first turn of
+# the session that offered it, its first question, the first time it was shown finished.
+PLAN_OFFERED = "offered"
+PLAN_STARTED = "started"
+PLAN_FINISHED = "finished"
+PLAN_MILESTONES = (PLAN_OFFERED, PLAN_STARTED, PLAN_FINISHED)
 
 # The keys, in the order a turn's marker has always written them; a check-in (a marker with an
 # answer's kind) writes that kind after the notice, and its topic after the crisis resources.
@@ -57,8 +70,30 @@ _ANSWER_KIND = "answer_kind"
 _CRISIS_RESOURCES = "crisis_resources"
 _LANGUAGE = "language"
 _REASON = "reason"
-_TURN_ORDER = (_KIND, _NOTICE, _TOPIC, _CRISIS_RESOURCES, _LANGUAGE, _REASON)
-_CHECK_IN_ORDER = (_KIND, _NOTICE, _ANSWER_KIND, _CRISIS_RESOURCES, _TOPIC, _LANGUAGE, _REASON)
+_CRISIS_CONVERSATION = "crisis_conversation"
+_SAFETY_PLAN = "safety_plan"
+# The crisis conversation's keys came later, so they come last.
+_TURN_ORDER = (
+    _KIND,
+    _NOTICE,
+    _TOPIC,
+    _CRISIS_RESOURCES,
+    _LANGUAGE,
+    _REASON,
+    _CRISIS_CONVERSATION,
+    _SAFETY_PLAN,
+)
+_CHECK_IN_ORDER = (
+    _KIND,
+    _NOTICE,
+    _ANSWER_KIND,
+    _CRISIS_RESOURCES,
+    _TOPIC,
+    _LANGUAGE,
+    _REASON,
+    _CRISIS_CONVERSATION,
+    _SAFETY_PLAN,
+)
 
 
 @dataclass(frozen=True)
@@ -78,11 +113,22 @@ class TurnMarker:
     language: Optional[str] = None
     # Why the turn was sent as it was: `UNAVAILABLE` when the channel sent it, Rasa had none.
     reason: Optional[str] = None
+    # A turn of another kind inside the crisis conversation (an article answer, thanks...): the
+    # session had a crisis turn or a support turn, which belong to it by their kind.
+    crisis_conversation: bool = False
+    # What the turn did with the safety plan: one of `PLAN_MILESTONES`, or None.
+    safety_plan: Optional[str] = None
 
     @property
     def keeps_resources_in_reach(self) -> bool:
-        """A crisis turn or a check-in: every later turn of the session repeats the lines."""
-        return self.kind in RESOURCE_KINDS
+        """A crisis turn, a check-in or any turn of the crisis conversation: every later turn of
+        the session repeats the lines."""
+        return self.kind in RESOURCE_KINDS or self.crisis_conversation
+
+    @property
+    def opens_crisis_conversation(self) -> bool:
+        """The session is in the crisis conversation from this turn on."""
+        return self.kind in (CRISIS, SUPPORT) or self.crisis_conversation
 
     @property
     def shows_resources(self) -> bool:
@@ -99,6 +145,8 @@ class TurnMarker:
             _CRISIS_RESOURCES: True if self.crisis_resources else None,
             _LANGUAGE: self.language,
             _REASON: self.reason,
+            _CRISIS_CONVERSATION: True if self.crisis_conversation else None,
+            _SAFETY_PLAN: self.safety_plan,
         }
         order = _CHECK_IN_ORDER if self.answer_kind is not None else _TURN_ORDER
         return {key: values[key] for key in order if values[key] is not None}
@@ -116,6 +164,8 @@ class TurnMarker:
             crisis_resources=custom.get(_CRISIS_RESOURCES) is True,
             language=_text(custom.get(_LANGUAGE)),
             reason=_text(custom.get(_REASON)),
+            crisis_conversation=custom.get(_CRISIS_CONVERSATION) is True,
+            safety_plan=_text(custom.get(_SAFETY_PLAN)),
         )
 
     @classmethod
