@@ -1,8 +1,8 @@
-"""The two decisions of the crisis conversation that Rasa's rules cannot make.
+"""The decisions of the crisis conversation that Rasa's rules cannot make.
 
 The conversation's turns are rules and a form (`data/rules/crisis_conversation.yml`,
 `safety_plan_form`). A rule answers the turn in front of it: it cannot count turns, notice that
-the person was away, or weigh how sure the classifier is. So this policy decides two things,
+the person was away, or weigh what the crisis guard found. So this policy decides three things,
 and abstains everywhere else:
 
 1. **Following up.** 988's fifth step is to follow up: "Were you able to reach someone?". It asks
@@ -21,6 +21,11 @@ and abstains everywhere else:
    warning sign, "my therapist, Dr Lee" a professional, not "stop" or a question about therapy.
    Before the form runs, this policy sets the words as the step's answer, so the form takes them
    and asks the next step. A crisis and a button's payload are never answers.
+3. **A yes that is not safe.** "Are you safe right now?" answered "yes I have the pills" is not
+   safe. The crisis guard makes most such answers a crisis (the rules then treat them as not
+   safe); one it is less sure of keeps the intent `affirm`. A yes (or "I'm safe") to the question
+   that the guard's classifier scores at `unsafe_yes_score` or more, or that the guard found
+   worth a check-in, is taken as "not sure": the emergency number first, then the lines.
 
 It runs inside the Rasa server, so none of it needs the action server, and it reads only the
 tracker.
@@ -40,6 +45,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.crisis_conversation import PLAN_FORM
+from bot.nlu.verdict import CrisisVerdict
 from bot.payload import is_payload
 from bot.session import starts_session
 
@@ -153,6 +159,35 @@ def follow_up_due(
 
 # Never an answer to a plan step, however unsure the classifier: a crisis leaves the plan.
 NEVER_AN_ANSWER = frozenset({"crisis"})
+# The turns that ask "Are you safe right now?", and the answers that say yes to it.
+ASKS_IF_SAFE = frozenset({"utter_crisis", "utter_crisis_ask_safety"})
+SAYS_SAFE = frozenset({"affirm", "safe_now"})
+NOT_SURE = "utter_crisis_unsure"
+
+
+def yes_but_not_safe(tracker: DialogueStateTracker, min_score: float) -> bool:
+    """Whether the message in front of the policy says yes to "Are you safe right now?" while
+    the crisis guard saw danger in it. See the module's doc, decision 3."""
+    events = _session_events(tracker)
+    at = _latest_message(events)
+    if at is None:
+        return False
+    message = events[at]
+    assert isinstance(message, UserUttered)
+    if (message.intent or {}).get("name") not in SAYS_SAFE or is_payload(message.text):
+        return False
+    asked = next(
+        (
+            event.action_name
+            for event in reversed(events[:at])
+            if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME
+        ),
+        None,
+    )
+    if asked not in ASKS_IF_SAFE:
+        return False
+    verdict = CrisisVerdict.from_parse_data(message.parse_data)
+    return verdict.is_check_in or verdict.classifier >= min_score
 
 
 def plan_answer_after_all(tracker: DialogueStateTracker, min_confidence: float) -> Optional[str]:
@@ -182,8 +217,8 @@ def plan_answer_after_all(tracker: DialogueStateTracker, min_confidence: float) 
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False
 )
 class CrisisConversationPolicy(Policy):
-    """Follows up when it is due, and takes an unsure plan answer as an answer; abstains
-    otherwise."""
+    """Follows up when it is due, takes an unsure plan answer as an answer, and a worrying yes
+    to "Are you safe right now?" as not sure; abstains otherwise."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -199,6 +234,9 @@ class CrisisConversationPolicy(Policy):
             # The plan's own choices ("stop for now", "skip", an article question) come at 0.8
             # and more; answers mistaken for them at 0.2-0.4 (measured, README).
             "plan_choice_confidence": 0.6,
+            # At or above this crisis-classifier score, "yes" to "Are you safe right now?" is
+            # taken as "not sure" (README "The crisis conversation": the scores measured).
+            "unsafe_yes_score": 0.2,
         }
 
     def train(
@@ -223,8 +261,10 @@ class CrisisConversationPolicy(Policy):
             # whoever wins): the form, which Rasa's RulePolicy runs next, then asks the next step.
             text = tracker.latest_message.text if tracker.latest_message else ""
             return self._prediction(probabilities, events=[SlotSet(answered, text)])
-        if tracker.latest_action_name == FOLLOW_UP:
-            # Its own turn ends here; no rule knows a turn only this policy predicts.
+        if yes_but_not_safe(tracker, float(self.config["unsafe_yes_score"])):
+            probabilities[domain.index_for_action(NOT_SURE)] = 1.0
+        elif tracker.latest_action_name in (FOLLOW_UP, NOT_SURE):
+            # The turn ends here; no rule knows the turns this policy predicts.
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         elif follow_up_due(
             tracker, int(self.config["after_turns"]), float(self.config["return_after_seconds"])
