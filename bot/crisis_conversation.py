@@ -26,7 +26,7 @@ import yaml
 
 from bot.crisis_lines import HelpLine
 from bot.line_hours import open_now
-from bot.marker import PLAN_FINISHED, PLAN_OFFERED, PLAN_STARTED
+from bot.marker import PLAN_FINISHED, PLAN_OFFERED, PLAN_SHOWN, PLAN_STARTED
 from bot.payload import payload_for
 
 CONTENT_PATH = Path(__file__).with_name("crisis_conversation.yml")
@@ -226,8 +226,11 @@ def ways_forward(language: str, plan: Plan) -> List[Dict[str, str]]:
 def plan_milestone(
     response_name: str, buttons: Sequence[Mapping[str, Any]], state: ConversationState
 ) -> Optional[str]:
-    """What this turn does with the safety plan, the first time in the session it does it."""
+    """What this turn does with the safety plan, the first time in the session it does it; the
+    finished plan shown again says so every time (the widget offers to print or save it)."""
     if response_name == FINISHED_PLAN:
+        if PLAN_FINISHED in state.milestones:
+            return PLAN_SHOWN
         found = PLAN_FINISHED
     elif plan_question_index(response_name) is not None:
         found = PLAN_STARTED

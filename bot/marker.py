@@ -54,11 +54,13 @@ RESOURCE_KINDS = (CRISIS, CHECK_IN, SUPPORT)
 # Why a turn was sent by the REST channel itself: Rasa produced none.
 UNAVAILABLE = "unavailable"
 
-# What a turn did with the safety plan, the only thing insights learn about it: the first turn of
-# the session that offered it, its first question, the first time it was shown finished.
+# What a turn did with the safety plan: the first turn of the session that offered it, its first
+# question, the first time it was shown finished (all insights learn of a plan), and the finished
+# plan shown again (the widget offers to print or save it whenever it is shown).
 PLAN_OFFERED = "offered"
 PLAN_STARTED = "started"
 PLAN_FINISHED = "finished"
+PLAN_SHOWN = "shown"
 PLAN_MILESTONES = (PLAN_OFFERED, PLAN_STARTED, PLAN_FINISHED)
 
 # The keys, in the order a turn's marker has always written them; a check-in (a marker with an
@@ -116,7 +118,7 @@ class TurnMarker:
     # A turn of another kind inside the crisis conversation (an article answer, thanks...): the
     # session had a crisis turn or a support turn, which belong to it by their kind.
     crisis_conversation: bool = False
-    # What the turn did with the safety plan: one of `PLAN_MILESTONES`, or None.
+    # What the turn did with the safety plan: one of `PLAN_MILESTONES`, `PLAN_SHOWN`, or None.
     safety_plan: Optional[str] = None
 
     @property
