@@ -41,7 +41,7 @@ from bot.crisis_policy import (
     follow_up_due,
     plan_answer_after_all,
 )
-from bot.marker import PLAN_FINISHED, PLAN_OFFERED, PLAN_STARTED, SUPPORT
+from bot.marker import PLAN_FINISHED, PLAN_OFFERED, PLAN_SHOWN, PLAN_STARTED, SUPPORT
 from bot.nlg import ClinicNaturalLanguageGenerator, conversation_state, turn_context
 from bot.session import crisis_conversation_language, in_crisis_conversation, plan_milestones
 from bot.settings import ClinicContact, Settings
@@ -313,7 +313,7 @@ def test_the_finished_plan_is_shown_whole_with_the_lines_in_step_five() -> None:
     assert turn["custom"]["safety_plan"] == PLAN_FINISHED
     again = replace(state, milestones=frozenset({PLAN_STARTED, PLAN_FINISHED}))
     shown_again = compose_turn(FINISHED_PLAN, {"text": "x"}, replace(INSIDE, conversation=again))
-    assert "safety_plan" not in shown_again["custom"]
+    assert shown_again["custom"]["safety_plan"] == PLAN_SHOWN
 
 
 def test_the_persons_words_cannot_become_markdown_or_links() -> None:
@@ -583,3 +583,22 @@ def test_an_unsure_choice_inside_the_plan_is_taken_as_the_steps_answer() -> None
     assert plan_answer_after_all(in_plan("/something_else", "something_else", 0.3), 0.6) is None
     assert plan_answer_after_all(in_plan("i have the pills here", "crisis", 0.3), 0.6) is None
     assert plan_answer_after_all(in_plan(words, "personal_advice", 0.3, filled=True), 0.6) is None
+
+
+# --- the scenarios and their scores ------------------------------------------------------------
+
+STORIES = ROOT / "tests" / "stories" / "test_crisis_conversation.yml"
+VERA_MH = ("detect", "confirm", "guide", "support", "boundaries")
+
+
+def test_the_readme_scores_every_scenario_as_its_story_does() -> None:
+    stories = yaml.safe_load(STORIES.read_text(encoding="utf-8"))["stories"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| (.+?) \| (\d+) \|((?: [A-Z]+ \|){5})$", readme, re.M)
+    assert len(rows) == len(stories) >= 25
+    for (number, name, turns, scores), story in zip(rows, stories, strict=True):
+        assert name == story["story"], number
+        assert int(turns) == len(story["metadata"]["expect"]), name
+        scored = story["metadata"]["vera_mh"]
+        assert scores.split("|")[:-1] == [f" {scored[d]} " for d in VERA_MH], name
+        assert set(scored.values()) <= {"BP", "S", "H", "NR"}, name
