@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export TF_CPP_MIN_LOG_LEVEL := 3
+# This checkout's code first: the virtual environment's .pth names the checkout that created it,
+# which is another one in a git worktree sharing the environment.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 VENV := .venv

@@ -16,6 +16,9 @@ keys come in the order they have always been written in:
      "topic": "bdnf"}
     {"kind": "answer", "notice": "...", "topic": "ssri_nonresponse", "acknowledged": "feelings"}
     {"kind": "clinic_answer", "notice": "...", "topic": "cost", "clinic_words": true}
+    {"kind": "support", "notice": "...", "crisis_resources": true, "safety_plan": "started"}
+    {"kind": "answer", "notice": "...", "topic": "bdnf", "crisis_resources": true,
+     "crisis_conversation": true}
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ FALLBACK = "fallback"
 SMALLTALK = "smalltalk"
 # Unsure whether someone is in danger: the answer, the crisis lines and the question, in one turn.
 CHECK_IN = "check_in"
+# A turn of the crisis conversation's own (bot.crisis_conversation): asking whether the person is
+# safe, the answers about reaching out, the safety plan, grounding, following up.
+SUPPORT = "support"
 # A question about the clinic itself (cost, hours, booking...): the clinic's own words when it
 # wrote an answer (`clinic_words`), else that it has not, with how to reach it.
 CLINIC_ANSWER = "clinic_answer"
@@ -55,13 +61,23 @@ KINDS = (
     OUT_OF_SCOPE,
     FALLBACK,
     SMALLTALK,
+    SUPPORT,
     CLINIC_ANSWER,
 )
 # Turns after which every later turn of the session keeps the crisis lines in reach.
-RESOURCE_KINDS = (CRISIS, CHECK_IN)
+RESOURCE_KINDS = (CRISIS, CHECK_IN, SUPPORT)
 
 # Why a turn was sent by the REST channel itself: Rasa produced none.
 UNAVAILABLE = "unavailable"
+
+# What a turn did with the safety plan: the first turn of the session that offered it, its first
+# question, the first time it was shown finished (all insights learn of a plan), and the finished
+# plan shown again (the widget offers to print or save it whenever it is shown).
+PLAN_OFFERED = "offered"
+PLAN_STARTED = "started"
+PLAN_FINISHED = "finished"
+PLAN_SHOWN = "shown"
+PLAN_MILESTONES = (PLAN_OFFERED, PLAN_STARTED, PLAN_FINISHED)
 
 # The keys, in the order a turn's marker has always written them; a check-in (a marker with an
 # answer's kind) writes that kind after the notice, and its topic after the crisis resources.
@@ -75,6 +91,9 @@ _REASON = "reason"
 _ACKNOWLEDGED = "acknowledged"
 _NEAREST = "nearest"
 _CLINIC_WORDS = "clinic_words"
+_CRISIS_CONVERSATION = "crisis_conversation"
+_SAFETY_PLAN = "safety_plan"
+# The crisis conversation's keys came later, so they come last.
 _TURN_ORDER = (
     _KIND,
     _NOTICE,
@@ -85,6 +104,8 @@ _TURN_ORDER = (
     _CRISIS_RESOURCES,
     _LANGUAGE,
     _REASON,
+    _CRISIS_CONVERSATION,
+    _SAFETY_PLAN,
 )
 _CHECK_IN_ORDER = (
     _KIND,
@@ -97,6 +118,8 @@ _CHECK_IN_ORDER = (
     _CLINIC_WORDS,
     _LANGUAGE,
     _REASON,
+    _CRISIS_CONVERSATION,
+    _SAFETY_PLAN,
 )
 
 
@@ -126,11 +149,22 @@ class TurnMarker:
     nearest: bool = False
     # A clinic answer that shows the clinic's own words (not "it hasn't written one here yet").
     clinic_words: bool = False
+    # A turn of another kind inside the crisis conversation (an article answer, thanks...): the
+    # session had a crisis turn or a support turn, which belong to it by their kind.
+    crisis_conversation: bool = False
+    # What the turn did with the safety plan: one of `PLAN_MILESTONES`, `PLAN_SHOWN`, or None.
+    safety_plan: Optional[str] = None
 
     @property
     def keeps_resources_in_reach(self) -> bool:
-        """A crisis turn or a check-in: every later turn of the session repeats the lines."""
-        return self.kind in RESOURCE_KINDS
+        """A crisis turn, a check-in or any turn of the crisis conversation: every later turn of
+        the session repeats the lines."""
+        return self.kind in RESOURCE_KINDS or self.crisis_conversation
+
+    @property
+    def opens_crisis_conversation(self) -> bool:
+        """The session is in the crisis conversation from this turn on."""
+        return self.kind in (CRISIS, SUPPORT) or self.crisis_conversation
 
     @property
     def shows_resources(self) -> bool:
@@ -150,6 +184,8 @@ class TurnMarker:
             _ACKNOWLEDGED: self.acknowledged,
             _NEAREST: True if self.nearest else None,
             _CLINIC_WORDS: True if self.clinic_words else None,
+            _CRISIS_CONVERSATION: True if self.crisis_conversation else None,
+            _SAFETY_PLAN: self.safety_plan,
         }
         order = _CHECK_IN_ORDER if self.answer_kind is not None else _TURN_ORDER
         return {key: values[key] for key in order if values[key] is not None}
@@ -170,6 +206,8 @@ class TurnMarker:
             acknowledged=_text(custom.get(_ACKNOWLEDGED)),
             nearest=custom.get(_NEAREST) is True,
             clinic_words=custom.get(_CLINIC_WORDS) is True,
+            crisis_conversation=custom.get(_CRISIS_CONVERSATION) is True,
+            safety_plan=_text(custom.get(_SAFETY_PLAN)),
         )
 
     @classmethod

@@ -13,16 +13,24 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.clinic_answers import intake, intake_topic_of_response, intake_topics
+from bot.crisis_conversation import ConversationState, Plan, plan_slots
 from bot.nlu.answered_topic import RETRIEVAL_INTENTS, TOPIC_ENTITY, answered_label
-from bot.nlu.language import LANGUAGE_KEY
+from bot.nlu.language import LANGUAGE_KEY, default_detector
 from bot.nlu.verdict import NEAREST_TOPIC, CrisisVerdict, PersonalVerdict
 from bot.page_context import context_for
 from bot.rasa_internals import install_server_patches
-from bot.session import latest_page_metadata, resources_shown_earlier
+from bot.session import (
+    crisis_conversation_language,
+    in_crisis_conversation,
+    latest_page_metadata,
+    plan_milestones,
+    resources_shown_earlier,
+)
 from bot.settings import load_settings
 from bot.topics import RETRIEVAL_INTENT
 from bot.turns import (
@@ -34,6 +42,7 @@ from bot.turns import (
     compose_check_in,
     compose_turn,
     follow_up_response,
+    in_conversation,
     in_language,
 )
 
@@ -73,6 +82,8 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             values = {**kwargs, **fill_values(answer_name, context)}
             answer = await super().generate(answer_name, tracker, output_channel, **values)
             return compose_check_in(answer_name, answer or {}, response, context)
+        if context.conversation.active:
+            response = in_conversation(utter_action, response, context.language)
         response = in_language(utter_action, response, context.language)
         return compose_turn(utter_action, response, context)
 
@@ -113,6 +124,11 @@ def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
     parse = tracker.latest_message.parse_data if tracker and tracker.latest_message else {}
     events = list(tracker.events) if tracker else []
     personal = PersonalVerdict.from_parse_data(parse)
+    conversation = conversation_state(tracker, events)
+    language = message_language(parse)
+    if conversation.active and language == ENGLISH:
+        text = tracker.latest_message.text if tracker and tracker.latest_message else ""
+        language = conversation_language(events, text)
     return replace(
         context_for(
             latest_page_metadata(events),
@@ -120,13 +136,14 @@ def turn_context(tracker: Optional[DialogueStateTracker]) -> TurnContext:
             resources_shown_earlier(events),
         ),
         crisis_categories=CrisisVerdict.from_parse_data(parse).rules,
-        language=message_language(parse),
+        language=language,
         concerns=personal.concerns,
         acknowledge=personal.acknowledge,
         nearest=parse.get(NEAREST_TOPIC) is True,
         medications=_entity_values(parse, "medication"),
         treatments=_entity_values(parse, "treatment"),
         last_topic=latest_topic(tracker),
+        conversation=conversation,
     )
 
 
@@ -134,6 +151,48 @@ def latest_topic(tracker: Optional[DialogueStateTracker]) -> Optional[str]:
     """The `topic` slot: the topic of the latest answer, which Rasa keeps from turn to turn."""
     value = tracker.get_slot(TOPIC_ENTITY) if tracker is not None else None
     return value if isinstance(value, str) and value else None
+
+
+def conversation_state(
+    tracker: Optional[DialogueStateTracker], events: List[Any]
+) -> ConversationState:
+    """The crisis conversation as the tracker has it: whether the session is in it, and the
+    safety plan's answers (the form's slots)."""
+    if tracker is None or not in_crisis_conversation(events):
+        return ConversationState()
+    slots = plan_slots()
+    return ConversationState(
+        active=True,
+        plan=Plan(tuple(tracker.get_slot(slot) for slot in slots)),
+        milestones=plan_milestones(events),
+        just_answered=_plan_step_answered(events, slots),
+    )
+
+
+def _plan_step_answered(events: List[Any], slots: Any) -> Any:
+    """The value the latest message gave a plan step in this turn (words, or False when it
+    skipped one), or None when it gave none."""
+    for event in reversed(events):
+        if isinstance(event, UserUttered):
+            return None
+        if isinstance(event, SlotSet) and event.key in slots and event.value is not None:
+            return event.value
+    return None
+
+
+# The detector's reasons for calling a message English that say only that it is too short to
+# tell: inside a Spanish crisis conversation, such a message ("sí", "no sé", a button) is answered
+# in Spanish.
+_TOO_SHORT_TO_TELL = ("too short to tell", "payload", "no words")
+
+
+def conversation_language(events: List[Any], text: str) -> str:
+    """The language of a turn inside the crisis conversation: the conversation's own, unless the
+    message is long enough to be told English."""
+    language = crisis_conversation_language(events)
+    if not language or language == ENGLISH:
+        return ENGLISH
+    return language if default_detector().detect(text).reason in _TOO_SHORT_TO_TELL else ENGLISH
 
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")

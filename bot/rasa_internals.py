@@ -3,9 +3,10 @@
 Rasa's public API (components, channels, tracker stores, events, constants) is used where it is
 needed; what it does not promise lives here, each touch with what it relies on:
 
-1. `RemoteAction._validate_action_result` is replaced by a cached validator (`bot.rasa_speedups`)
-   in every Rasa server of this project: `install_server_patches`, called by the response
-   generator when Rasa creates it.
+1. `RemoteAction._validate_action_result` is replaced by a cached validator, and
+   `RulePolicy._get_possible_keys` by an indexed search (`bot.rasa_speedups`), in every Rasa
+   server of this project: `install_server_patches`, called by the response generator when Rasa
+   creates it.
 2. `rasa.core.test._collect_action_executed_predictions` and `._collect_user_uttered_predictions`
    are wrapped for `rasa test` only (`tools.story_test`): `install_story_test_patches`.
 3. `CollectingOutputChannel._message` and `._persist_message` store one REST message
@@ -110,12 +111,22 @@ class Patch:
 
 def server_patches() -> List[Patch]:
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.policies.rule_policy import RulePolicy
 
     from bot import rasa_speedups
 
     # Relies on: RemoteAction calls `self._validate_action_result(response)` on every action
     # server response, expecting True or a jsonschema.ValidationError (rasa/core/actions/action.py).
-    return [Patch(RemoteAction, "_validate_action_result", rasa_speedups._validate_action_result)]
+    # RulePolicy calls `self._get_possible_keys(lookup, states)` for the keys of `lookup` applicable
+    # at every state (latest last in `states`), each checked with
+    # `self._is_rule_applicable(key, turn_index, state)` and parsed with `_rule_key_to_state`
+    # (rasa/core/policies/rule_policy.py).
+    require(RulePolicy, "_is_rule_applicable")
+    require(RulePolicy, "_rule_key_to_state")
+    return [
+        Patch(RemoteAction, "_validate_action_result", rasa_speedups._validate_action_result),
+        Patch(RulePolicy, "_get_possible_keys", rasa_speedups._get_possible_keys),
+    ]
 
 
 def install_server_patches() -> None:

@@ -8,11 +8,11 @@ than what the reply reads.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional
 
 from rasa.shared.core.events import Event, Restarted, SessionStarted, UserUttered
 
-from bot.marker import TurnMarker
+from bot.marker import PLAN_MILESTONES, TurnMarker
 from bot.settings import PAGE_KEYS
 
 
@@ -56,3 +56,40 @@ def latest_page_metadata(events: Iterable[Event]) -> Dict[str, Any]:
             found = event.metadata
             break
     return found or {}
+
+
+def _session_markers(events: Iterable[Event]) -> List[TurnMarker]:
+    """The markers of the current session's bot turns, latest first."""
+    markers: List[TurnMarker] = []
+    for event in reversed(list(events)):
+        if starts_session(event):
+            break
+        marker = TurnMarker.from_event(event)
+        if marker is not None:
+            markers.append(marker)
+    return markers
+
+
+def in_crisis_conversation(events: Iterable[Event]) -> bool:
+    """Whether the current session is in the crisis conversation: it had a crisis turn or a turn
+    of the conversation's own, and the conversation lasts the session. Every turn after one is
+    marked too, so the latest turn a bounded tracker store keeps in view says so."""
+    return any(marker.opens_crisis_conversation for marker in _session_markers(events))
+
+
+def crisis_conversation_language(events: Iterable[Event]) -> Optional[str]:
+    """The language the session's crisis conversation is in: that of its latest turn that was
+    in another language; None while it is in English."""
+    for marker in _session_markers(events):
+        if marker.opens_crisis_conversation:
+            return marker.language
+    return None
+
+
+def plan_milestones(events: Iterable[Event]) -> FrozenSet[str]:
+    """What the session's turns have already done with the safety plan (offered, started...)."""
+    return frozenset(
+        marker.safety_plan
+        for marker in _session_markers(events)
+        if marker.safety_plan in PLAN_MILESTONES
+    )

@@ -83,6 +83,9 @@ class Settings:
     contact: ClinicContact = field(default_factory=ClinicContact)
     crisis_region: str = "US"
     crisis_line: Optional[HelpLine] = None
+    # The clinic line's time zone: with hours in the simple form (bot.line_hours), the referral
+    # turns say whether the line is open now.
+    crisis_timezone: Optional[str] = None
     retention_minutes: int = 60
     max_message_chars: int = 2000
     # Exact origins whose pages may frame the web widget; empty means none may.
@@ -363,6 +366,9 @@ SETTING_FIELDS: Tuple[SettingField, ...] = (
     ),
     SettingField(
         "crisis_line_hours", "crisis.line_hours", "CRISIS_LINE_HOURS", _cleaned(clean_hours), None
+    ),
+    SettingField(
+        "crisis_timezone", "crisis.line_timezone", "CRISIS_LINE_TIMEZONE", _timezone, None
     ),
     SettingField(
         "retention_minutes", "privacy.retention_minutes", "RETENTION_MINUTES", _positive_int, 60

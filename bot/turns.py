@@ -11,9 +11,19 @@ have no message at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from bot import crisis_conversation
 from bot.clinic_answers import ClinicAnswers, intake, intake_topic_of_response, intake_topics
+from bot.crisis_conversation import (
+    FINISHED_PLAN,
+    NO_BUTTONS_INSIDE,
+    REFERRAL_PREFIX,
+    SUPPORT_RESPONSES,
+    URGENT_RESPONSES,
+    ConversationState,
+)
 from bot.crisis_lines import CRISIS_LINES_BY_REGION, HelpLine, crisis_lines_for, spanish_lines_for
 from bot.marker import (
     ADVICE,
@@ -28,6 +38,7 @@ from bot.marker import (
     OUT_OF_SCOPE,
     RESOURCE_KINDS,  # noqa: F401
     SMALLTALK,
+    SUPPORT,
     UNAVAILABLE,
     TurnMarker,
 )
@@ -65,6 +76,8 @@ KIND_BY_RESPONSE: Dict[str, str] = {
     "utter_follow_up_safety": NOT_COVERED,
     "utter_follow_up_group": NOT_COVERED,
     "utter_clinic_more": CLINIC_ANSWER,
+    # The crisis conversation's own turns (bot.crisis_conversation).
+    **{name: SUPPORT for name in SUPPORT_RESPONSES},
 }
 # The response a follow-up the article cannot answer becomes after one of the clinic's answers.
 CLINIC_MORE_RESPONSE = "utter_clinic_more"
@@ -112,7 +125,7 @@ SPANISH_TEXTS: Dict[str, str] = {
         "asistente automático y no puedo ayudarte en una emergencia, pero las personas de estos "
         "números sí pueden, ahora mismo, de día o de noche. Si puedes, quédate con alguien de "
         "confianza o en un lugar seguro mientras pides ayuda. Solo puedo responder en inglés; un "
-        "profesional puede ayudarte."
+        "profesional puede ayudarte.\n\n**¿Estás a salvo ahora mismo?**"
     ),
     "utter_other_language": (
         "Lo siento, solo puedo responder en inglés. Un profesional, como tu médico o un "
@@ -159,6 +172,10 @@ class TurnContext:
     clinic_answers: Optional[ClinicAnswers] = None
     # The topic of the latest answer (the `topic` slot), that follow-ups are read against.
     last_topic: Optional[str] = None
+    # The crisis conversation, when the session is in it, and its safety plan.
+    conversation: ConversationState = field(default_factory=ConversationState)
+    # When the turn is composed (the clinic line's open or closed); None is now.
+    now: Optional[datetime] = None
 
 
 def kind_of(response_name: str) -> str:
@@ -489,42 +506,56 @@ def compose_turn(
     """Returns the response as the user sees it: crisis lines, text, referral, notice, marker.
 
     `lines_always` adds the crisis lines in short to a turn that would not carry them (the
-    unavailable turn: nobody has read the message)."""
+    unavailable turn: nobody has read the message). Inside the crisis conversation every turn
+    carries the lines, and its buttons are ways forward, never a topic menu."""
     kind = kind_of(response_name)
     topic = topic_of_response(response_name) or clinic_topic(response_name, context)
     language = context.language
+    conversation = context.conversation
+    inside = conversation.active or kind in (CRISIS, SUPPORT)
     text = (response.get("text") or "").strip()
     shows_clinic_words = False
     if kind == CLINIC_ANSWER:
         text, shows_clinic_words = clinic_words(topic, text, context)
     clinic_line = context.settings.crisis_line
+    urgent = response_name in URGENT_RESPONSES
     parts: List[str] = []
     acknowledged = acknowledges(kind, context)
-    if kind == CRISIS:
+    if kind == CRISIS or urgent:
         if EMERGENCY_FIRST.intersection(context.crisis_categories):
             parts.append(emergency_first(context.region, language))
+        elif urgent:
+            parts.append(danger_now(context.region, language))
         parts.append(crisis_resources(context.region, clinic_line, language=language))
     if kind == ADVICE or acknowledged:
         parts.append(acknowledgement(context))
     nearest = kind == ANSWER and context.nearest
     if nearest:
         parts.append(NEAREST_LEAD)
+    parts.append(crisis_conversation.plan_question_lead(response_name, conversation, language))
     parts.append(text)
+    if response_name == FINISHED_PLAN:
+        lines = crisis_reminder(context.region, clinic_line, language=language)
+        lines = lines.split("** ", 1)[-1]  # the lines without the reminder's bold lead
+        parts.append(crisis_conversation.plan_text(conversation.plan, language, lines))
     if response_name == GREETING:
         parts.append(danger_line(context.region))
     if kind == ADVICE:
         parts.append(own_treatment_note(context.medications, context.treatments))
     elif acknowledged:
         parts.append(acknowledged_note(kind, context))
+    if response_name.startswith(REFERRAL_PREFIX):
+        parts.append(clinic_line_now(context))
+        parts.append(crisis_conversation.region_note(response_name, context.region, language))
     if topic and topic in load_topics():
         parts.append(load_topics()[topic].source)
-    carries_lines = kind == CRISIS
+    carries_lines = kind == CRISIS or urgent
     if response_name == LANGUAGE_RESPONSE:
         # Not read, so not known to be safe: the lines, in the reader's language where we can.
         parts.append(crisis_resources(context.region, clinic_line, language=language))
         carries_lines = True
-    elif kind != CRISIS and (context.crisis_earlier or lines_always):
-        lead = None if context.crisis_earlier else _unavailable_lead(language)
+    elif not carries_lines and (inside or context.crisis_earlier or lines_always):
+        lead = None if inside or context.crisis_earlier else _unavailable_lead(language)
         parts.append(crisis_reminder(context.region, clinic_line, lead, language))
         carries_lines = True
     footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
@@ -537,8 +568,9 @@ def compose_turn(
 
     composed = dict(response)
     composed["text"] = "\n\n".join(part for part in parts if part)
-    composed["buttons"] = list(response.get("buttons") or []) + _buttons(
-        response_name, kind, topic, context
+    own_buttons = list(response.get("buttons") or [])
+    composed["buttons"] = own_buttons + _buttons(
+        response_name, kind, topic, context, bool(own_buttons)
     )
     marker = TurnMarker(
         kind=kind,
@@ -549,18 +581,64 @@ def compose_turn(
         acknowledged=acknowledged,
         nearest=nearest,
         clinic_words=shows_clinic_words,
+        # A crisis or support turn is the conversation by its kind; any other turn says so.
+        crisis_conversation=inside and kind not in (CRISIS, SUPPORT),
+        safety_plan=(
+            crisis_conversation.plan_milestone(response_name, composed["buttons"], conversation)
+            if inside
+            else None
+        ),
     )
     return with_marker(composed, marker)
 
 
+def danger_now(region: str, language: str = ENGLISH) -> str:
+    """The emergency number first, when the person may not be safe: "call 911 now"."""
+    regional = crisis_lines_for(region)
+    numbers = regional.emergency if regional else ()
+    links = _emergency_links(numbers, _words(language)) if numbers else ""
+    return crisis_conversation.danger_now(numbers, links, language)
+
+
+def clinic_line_now(context: TurnContext) -> str:
+    """The clinic's own line in a referral turn, open or closed now when that can be told."""
+    line = context.settings.crisis_line
+    if line is None:
+        return ""
+    words = _words(context.language)
+    ways = _reach(line, words) + " (" + " · ".join(_links(line, words)) + ")"
+    return crisis_conversation.clinic_line_text(
+        line, context.settings.crisis_timezone, ways, context.language, context.now
+    )
+
+
 def in_language(response_name: str, response: Dict[str, Any], language: str) -> Dict[str, Any]:
     """The domain's response in the message's language, where there are words for it."""
-    text = SPANISH_TEXTS.get(response_name) if language == SPANISH else None
+    if language != SPANISH:
+        return response
+    response = crisis_conversation.in_spanish(response_name, response)
+    text = SPANISH_TEXTS.get(response_name)
+    return {**response, "text": text} if text else response
+
+
+def in_conversation(response_name: str, response: Dict[str, Any], language: str) -> Dict[str, Any]:
+    """A response outside the crisis conversation's own as it reads inside it: no topic menu,
+    no "pick a topic" (its buttons become ways forward in `compose_turn`)."""
+    text = crisis_conversation.reworded(response_name, language)
     return {**response, "text": text} if text else response
 
 
 def _unavailable_lead(language: str) -> str:
     return UNAVAILABLE_LINES_LEAD_ES if language == SPANISH else UNAVAILABLE_LINES_LEAD
+
+
+# The check-in's answer to the message, kept short: the question and the lines come first.
+CHECK_IN_ANSWER_LEAD = "About your question:"
+
+
+def short_answer(text: str) -> str:
+    """An answer's first paragraph: what the check-in carries after its question and lines."""
+    return text.strip().split("\n\n", 1)[0].strip()
 
 
 def compose_check_in(
@@ -569,36 +647,42 @@ def compose_check_in(
     question: Dict[str, Any],
     context: TurnContext,
 ) -> Dict[str, Any]:
-    """The check-in turn: what the message would have been answered, the crisis lines, then the
-    question with Yes and No buttons. `answer_name` is the response the message's intent names
-    (an `utter_faq/<topic>` answer, the advice or not-covered turn)."""
+    """The check-in turn: the question first, with Yes and No buttons, then the crisis lines, then
+    a short answer to what the message asked. `answer_name` is the response the message's intent
+    names (an `utter_faq/<topic>` answer, the advice or the not-covered turn); an article
+    answer's first paragraph is kept, and a button opens the whole answer."""
     answer_kind = kind_of(answer_name)
     topic = topic_of_response(answer_name) or clinic_topic(answer_name, context)
-    parts: List[str] = []
     acknowledged = acknowledges(answer_kind, context)
-    if answer_kind == ADVICE or acknowledged:
-        parts.append(acknowledgement(context))
     nearest = answer_kind == ANSWER and context.nearest
-    if nearest:
-        parts.append(NEAREST_LEAD)
-    answer_text = (answer.get("text") or "").strip()
+    parts: List[str] = [(question.get("text") or "").strip()]
+    parts.append(crisis_resources(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
+    full = (answer.get("text") or "").strip()
     shows_clinic_words = False
     if answer_kind == CLINIC_ANSWER:
-        answer_text, shows_clinic_words = clinic_words(topic, answer_text, context)
-    parts.append(answer_text)
+        full, shows_clinic_words = clinic_words(topic, full, context)
+    # The clinic's own answer is kept whole: its first paragraph only says whose words follow.
+    short = full if answer_kind == CLINIC_ANSWER else short_answer(full)
     if answer_kind == ADVICE:
+        parts.append(f"{CHECK_IN_ANSWER_LEAD} {acknowledgement(context)} {short}")
         parts.append(own_treatment_note(context.medications, context.treatments))
     elif acknowledged:
+        parts.append(f"{CHECK_IN_ANSWER_LEAD} {acknowledgement(context)} {short}")
         parts.append(acknowledged_note(answer_kind, context))
+    elif nearest:
+        parts.append(f"{CHECK_IN_ANSWER_LEAD} {NEAREST_LEAD} {short}")
+    else:
+        parts.append(f"{CHECK_IN_ANSWER_LEAD} {short}" if short else "")
     if topic and topic in load_topics():
         parts.append(load_topics()[topic].source)
-    parts.append(crisis_resources(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
-    parts.append((question.get("text") or "").strip())
     footer = [referral_text(context.contact)] if answer_kind in REFERRAL_KINDS else []
     if answer_kind == CLINIC_ANSWER:
         footer.append(clinic_contact_text(context.contact))
     footer.append(f"_{NOTICE}_")
     parts.append(" ".join(footer))
+    buttons = list(question.get("buttons") or [])
+    if topic and topic in load_topics() and short != full:
+        buttons += buttons_for([topic])  # the whole answer, one tap away
     marker = TurnMarker(
         kind=CHECK_IN,
         notice=NOTICE,
@@ -608,11 +692,12 @@ def compose_check_in(
         acknowledged=acknowledged,
         nearest=nearest,
         clinic_words=shows_clinic_words,
+        crisis_conversation=context.conversation.active,
     )
     composed = {
         **question,
         "text": "\n\n".join(part for part in parts if part),
-        "buttons": list(question.get("buttons") or []),
+        "buttons": buttons,
     }
     return with_marker(composed, marker)
 
@@ -701,10 +786,21 @@ def _joined(names: Sequence[str]) -> str:
 
 
 def _buttons(
-    response_name: str, kind: str, topic: Optional[str], context: TurnContext
+    response_name: str,
+    kind: str,
+    topic: Optional[str],
+    context: TurnContext,
+    has_own: bool = False,
 ) -> List[Dict[str, str]]:
+    """The buttons a turn gets besides the response's own."""
     if kind == CRISIS:
-        return []  # nothing competes with the crisis resources
+        return []  # nothing competes with the crisis resources (only its own question's)
+    conversation = context.conversation
+    if kind == SUPPORT or conversation.active:
+        # Inside the crisis conversation: ways forward, never a topic menu.
+        if has_own or response_name in NO_BUTTONS_INSIDE:
+            return []
+        return crisis_conversation.ways_forward(context.language, conversation.plan)
     topics = load_topics()
     if topic and topic in topics:
         return buttons_for(list(topics[topic].related))

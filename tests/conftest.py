@@ -28,6 +28,11 @@ INSIGHTS_CLINIC = "Insights Test Clinic"
 os.environ["INSIGHTS_DB_URL"] = INSIGHTS_SQLITE_URL
 os.environ["INSIGHTS_TOKEN"] = INSIGHTS_TOKEN
 os.environ["INSIGHTS_CLINICS"] = INSIGHTS_CLINIC
+# The servers and tools the tests start run this checkout's code, as the tests do (pytest.ini
+# `pythonpath`), also when the virtual environment was made by another checkout (a worktree).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    part for part in (str(ROOT), os.environ.get("PYTHONPATH", "")) if part
+)
 
 
 def nlu_examples(path: Path) -> Dict[str, List[str]]:

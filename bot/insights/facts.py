@@ -19,7 +19,7 @@ import yaml
 
 from bot.clinic_answers import intake_topics
 from bot.insights.themes import theme_of
-from bot.marker import ADVICE, CHECK_IN, KINDS, NOT_COVERED, TurnMarker
+from bot.marker import ADVICE, CHECK_IN, KINDS, NOT_COVERED, PLAN_MILESTONES, TurnMarker
 from bot.settings import PAGE_KEYS, PROJECT_ROOT, Settings, clean_name, clean_region
 from bot.topics import load_topics
 
@@ -66,6 +66,8 @@ class TurnFact:
     first_turn: bool = False
     channel: str = API
     unavailable: bool = False
+    # What the turn did with a safety plan: offered, started or finished. Never its contents.
+    safety_plan: Optional[str] = None
 
     def as_row(self) -> Dict[str, Any]:
         return dict(self.__dict__)
@@ -209,6 +211,7 @@ def turn_fact(
         first_turn=first_turn,
         channel=user.channel,
         unavailable=unavailable,
+        safety_plan=marker.safety_plan if marker.safety_plan in PLAN_MILESTONES else None,
     )
 
 

@@ -271,6 +271,18 @@ def report_page(report: Report) -> str:
             "that showed the crisis lines, including reminders after a crisis turn or check-in.",
         )
         + _section(
+            "h-plans",
+            "Safety plans",
+            _table(
+                "In the crisis conversation",
+                ["Safety plan", "Conversations"],
+                _rows(report.safety_plans),
+            ),
+            "Offered: a conversation whose replies offered to make a safety plan. Started: its "
+            "first question was asked. Finished: the whole plan was shown. What a plan says is "
+            "never recorded.",
+        )
+        + _section(
             "h-refused",
             "Requests refused",
             _table("Refused per day", ["Day", "Requests"], refusal_rows)

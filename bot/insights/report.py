@@ -26,7 +26,7 @@ from bot.clinic_answers import intake_topics
 from bot.insights.facts import REFUSAL_REASONS
 from bot.insights.store import refusals, turns
 from bot.insights.themes import theme_labels, theme_names
-from bot.marker import CHECK_IN, CRISIS, KINDS
+from bot.marker import CHECK_IN, CRISIS, KINDS, PLAN_MILESTONES
 from bot.topics import load_topics
 
 SUPPRESS_BELOW = 5
@@ -44,6 +44,12 @@ KIND_LABELS = {
     "fallback": "Not understood",
     "smalltalk": "Greetings and small talk",
     "clinic_answer": "Questions about the clinic (its own answers)",
+    "support": "Crisis conversation (safety, reaching out, safety plan)",
+}
+PLAN_LABELS = {
+    "offered": "Safety plan offered",
+    "started": "Safety plan started",
+    "finished": "Safety plan finished",
 }
 REFUSAL_LABELS = {
     "input": "Malformed request",
@@ -107,6 +113,8 @@ class Report:
     channels: List[Row]
     regions: List[Row]
     clinics: List[Row]
+    # Conversations that were offered a safety plan, started one, finished one.
+    safety_plans: List[Row] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
 
 
@@ -209,6 +217,12 @@ def build_report(engine: Engine, start: date, end: date, zone_name: str = "UTC")
     by_day = suppress([per_day.get(day, 0) for day in days])
 
     kinds = {key: count for (key,), count in query.grouped(turns, ["kind"]).items()}
+    plans = {
+        key: count
+        for (key,), count in query.grouped(
+            turns, ["safety_plan"], turns.c.safety_plan.isnot(None)
+        ).items()
+    }
     topics = {
         key: count
         for (key,), count in query.grouped(turns, ["topic"], turns.c.topic.isnot(None)).items()
@@ -284,6 +298,7 @@ def build_report(engine: Engine, start: date, end: date, zone_name: str = "UTC")
         ),
         regions=_top(region_counts, (), {}, 50)[0],
         clinics=_top(clinic_counts, (), {}, 50)[0],
+        safety_plans=_rows(plans, PLAN_MILESTONES, PLAN_LABELS),
     )
 
 
@@ -316,6 +331,7 @@ def csv_rows(report: Report) -> List[List[str]]:
     rows += [["conversations by channel", period, r.key, r.cell.csv] for r in report.channels]
     rows += [["conversations by region", period, r.key, r.cell.csv] for r in report.regions]
     rows += [["conversations by clinic", period, r.key, r.cell.csv] for r in report.clinics]
+    rows += [["safety plans", period, r.key, r.cell.csv] for r in report.safety_plans]
     return rows
 
 
@@ -374,4 +390,5 @@ def to_text(report: Report) -> str:
     )
     table("Requests refused by reason", [(r.label, r.cell.text) for r in report.refusals_by_reason])
     table("Conversations by channel", [(r.label, r.cell.text) for r in report.channels])
+    table("Safety plans", [(r.label, r.cell.text) for r in report.safety_plans])
     return "\n".join(lines) + "\n"

@@ -46,7 +46,12 @@ turns = sa.Table(
     sa.Column("first_turn", sa.Boolean, nullable=False),
     sa.Column("channel", sa.String(8), nullable=False),
     sa.Column("unavailable", sa.Boolean, nullable=False),
+    # What the turn did with a safety plan (offered, started, finished); never what it holds.
+    sa.Column("safety_plan", sa.String(10)),
 )
+# Columns added after the table was first made, with their SQL type: `create_tables` adds them
+# to a database an earlier version created (nullable, so old rows read as empty).
+ADDED_COLUMNS = {"safety_plan": "VARCHAR(10)"}
 
 refusals = sa.Table(
     "insights_refusals",
@@ -80,6 +85,24 @@ def create_tables(engine: Engine) -> None:
     except sa.exc.IntegrityError:
         # Two servers creating the tables at once on PostgreSQL: the other one won.
         metadata.create_all(engine)
+    add_missing_columns(engine)
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Adds the columns a database made by an earlier version lacks (`ADDED_COLUMNS`)."""
+    present = {column["name"] for column in sa.inspect(engine).get_columns(turns.name)}
+    for name, sql_type in ADDED_COLUMNS.items():
+        if name in present:
+            continue
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    sa.text(f"ALTER TABLE {turns.name} ADD COLUMN {name} {sql_type}")
+                )
+        except sa.exc.DBAPIError:
+            # Another server added it first.
+            if name not in {c["name"] for c in sa.inspect(engine).get_columns(turns.name)}:
+                raise
 
 
 def delete_older_than(engine: Engine, days: int, now: Optional[datetime] = None) -> int:

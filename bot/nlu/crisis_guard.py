@@ -51,6 +51,8 @@ QUESTION_CONTEXT = "question"
 IDIOM_CONTEXT = "idiom"
 # Game and sports talk, songs, dying alone, forum goodbyes (crisis.yml `play`).
 PLAY_CONTEXT = "play"
+# A goodbye to a forum or an app (crisis.yml `forum`).
+FORUM_CONTEXT = "forum"
 # A laugh or "jk" (crisis.yml `joking`): in a short message, what it says is play.
 JOKING_CONTEXT = "joking"
 # Contexts that may be what a whole story is about (not only the words they cover).
@@ -380,7 +382,7 @@ def decide(signals: Signals, thresholds: Thresholds) -> Tuple[Text, Text]:
     # In a long story an idiom explains only its own words ("cut ties", "killing time"); a
     # statement of safety, the past or research may be what the whole message is about.
     local = (
-        (QUESTION_CONTEXT, IDIOM_CONTEXT, PLAY_CONTEXT, JOKING_CONTEXT)
+        (QUESTION_CONTEXT, IDIOM_CONTEXT, PLAY_CONTEXT, FORUM_CONTEXT, JOKING_CONTEXT)
         if signals.long_message
         else (QUESTION_CONTEXT,)
     )

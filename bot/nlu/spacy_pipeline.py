@@ -9,6 +9,7 @@ personal concerns from `bot/nlu/rules/personal.yml`, written to `build/`.
 
 # No `from __future__ import annotations`: spaCy validates factory signatures at runtime.
 import argparse
+import itertools
 import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, cast
@@ -22,6 +23,8 @@ from spacy.pipeline import EntityRuler, Lemmatizer
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
+
+from bot.nlu.danger_spelling import DangerSpelling
 
 PIPELINE_NAME = "en_mindwork"
 DEFAULT_OUTPUT = Path("build") / "spacy" / PIPELINE_NAME
@@ -44,10 +47,21 @@ DANGER_SPANS = "crisis_danger"
 # Crisis and check-in spans that a context explained (an idiom, the past, a joke...), by
 # category: a context may turn a crisis turn into a check-in, never silence the danger.
 EXPLAINED_SPANS = "crisis_explained"
+# Tokens the crisis rules read as the danger word they misspell ("sucidal"), labelled by that word.
+SPELLING_SPANS = "crisis_spelling"
 # The one context that can cancel a firm (`+`) crisis pattern over all its words: an explicit
 # statement of safety; and one over any of its words: play (a game, a song, a goodbye to a forum).
 SAFETY = "safety"
 PLAY = "play"
+# A goodbye to a forum or an app: it explains every goodbye phrasing of the message.
+FORUM = "forum"
+FORUM_EXPLAINS = frozenset({"suicidal_coded"})
+# Contexts that explain only some categories: symptoms that keep coming back are no emergency
+# now, and say nothing about the rest of the message.
+EXPLAINS_ONLY = {"chronic": frozenset({"medical_emergency"})}
+# The words of a goodbye phrasing a forum goodbye explains ("bye everyone", "my last update"):
+# "i won't be here tomorrow" is said in other words and stands.
+GOODBYE_WORDS = frozenset({"bye", "goodbye", "farewell", "byee", "cya", "last", "final"})
 # A laugh or "jk" anywhere: a message-level sign of play that overlaps no danger words (the guard
 # reads it in short messages only); it cancels nothing itself.
 JOKING = "joking"
@@ -63,7 +77,15 @@ CLASSIFIER_ONLY_CONTEXTS = {"question", JOKING, SERIOUS}
 # classifier from calling a crisis.
 RULE_ONLY_CONTEXTS = {"grief", "others_said"}
 FIRM = "+"
+SPELLING_FILE = "spelling.json"
+# The matcher key of a part of a rule made of parts anywhere in a message (`together`).
+PART = "crisis_part"
+# How far apart, in tokens, the parts of a `together` rule may be by default.
+TOGETHER_WINDOW = 80
 MAX_GAP = 8
+# Where spacy-lookups-data's table is wrong for this assistant's words: "dying" is "dye" there,
+# which made "dye my hair" a word about death.
+LEMMA_FIXES = {"dying": "die"}
 # Words that a `^N` gap may not skip: "people who are suicidal" is about others, "people like me
 # who are suicidal" is not.
 FIRST_PERSON = [
@@ -383,9 +405,40 @@ class CrisisMatcher:
             "lexicon": {},
         }
         self._matcher = AnchoredMatcher(nlp.vocab)
+        self._spelling: Optional[DangerSpelling] = None
+        # (category, firm, part names) of each `together` rule, and their window
+        self._together: List[Tuple[str, bool, Tuple[str, ...]]] = []
+        self._window = TOGETHER_WINDOW
 
     def set_lemmas(self, table: Dict[str, str]) -> None:
         self._lemmas = table
+
+    def set_spelling(self, spelling: Optional[DangerSpelling]) -> None:
+        """Misspelled danger words the rules read as the word (see `danger_spelling`)."""
+        self._spelling = spelling
+
+    def _matches(self, doc: Doc) -> Tuple[List[Tuple[int, int, int]], List[Span]]:
+        """The rule matches, with each misspelled danger word read as the word, and the
+        misspelled tokens. The lemmas are put back afterwards: the classifiers read the words
+        as written (they learn misspellings from the training data)."""
+        if self._spelling is None:
+            return self._matcher(doc), []
+        read_as: List[Tuple[Any, str, str]] = []
+        for token in doc:
+            word = self._spelling.correct(token.lower_)
+            if word is not None:
+                read_as.append((token, token.lemma_, word))
+        if not read_as:
+            return self._matcher(doc), []
+        lemmas = self._spelling.lemmas
+        try:
+            for token, _, word in read_as:
+                token.lemma_ = lemmas.get(word, word)
+            matches = self._matcher(doc)
+        finally:
+            for token, lemma, _ in read_as:
+                token.lemma_ = lemma
+        return matches, [Span(doc, t.i, t.i + 1, label=word) for t, _, word in read_as]
 
     def add_rules(self, rules: Dict[str, Any]) -> None:
         """Compiles the rules; raises on a malformed pattern, so a bad rule file fails the build."""
@@ -416,8 +469,29 @@ class CrisisMatcher:
                         for variant in rule_variants(p)
                     ],
                 )
+        together = rules.get("together") or {}
+        parts = together.get("parts") or {}
+        for name, patterns in parts.items():
+            matcher.add(
+                f"{PART}|{name}",
+                [
+                    compile_pattern(variant, lemma_of, lexicon)
+                    for p in patterns
+                    for variant in rule_variants(p)
+                ],
+            )
+        combined: List[Tuple[str, bool, Tuple[str, ...]]] = []
+        for category, lines in (together.get("categories") or {}).items():
+            for line in lines:
+                names = tuple(name.strip() for name in line.removeprefix(FIRM).split("&"))
+                unknown = [name for name in names if name not in parts]
+                if len(names) < 2 or unknown:
+                    raise ValueError(f"a together rule needs two known parts: {line!r}")
+                combined.append((category, line.startswith(FIRM), names))
         self.rules = rules
         self._matcher = matcher
+        self._together = combined
+        self._window = int(together.get("window") or TOGETHER_WINDOW)
 
     def _lemma_of(self, word: str) -> str:
         return self._lemmas.get(word, word)
@@ -427,9 +501,13 @@ class CrisisMatcher:
         context: List[Span] = []
         check_in: List[Span] = []
         danger: List[Span] = []
-        for match_id, start, end in self._matcher(doc):
+        parts: Dict[str, List[Span]] = {}
+        matches, misspelled = self._matches(doc)
+        for match_id, start, end in matches:
             label, kind = self._vocab.strings[match_id].split("|")
-            if label == CONTEXT_SPANS:
+            if label == PART:
+                parts.setdefault(kind, []).append(Span(doc, start, end, label=kind))
+            elif label == CONTEXT_SPANS:
                 context.append(Span(doc, start, end, label=kind))
             elif label == CHECK_IN_SPANS:
                 check_in.append(Span(doc, start, end, label=kind))
@@ -438,7 +516,16 @@ class CrisisMatcher:
             else:
                 crisis.append((Span(doc, start, end, label=label), kind == "firm"))
 
+        forum_goodbye = any(span.label_ == FORUM for span in context)
+
         def cancelled(span: Span, firm: bool) -> bool:
+            if (
+                forum_goodbye
+                and not firm
+                and span.label_ in FORUM_EXPLAINS
+                and any(token.lower_ in GOODBYE_WORDS for token in span)
+            ):
+                return True
             # A firm (`+`) pattern ("i am suicidal") stands inside a research or past phrase;
             # only an explicit statement of safety that reaches its last word cancels it: in
             # "im not going to hurt anyone, just myself" the denial stops before the danger.
@@ -446,6 +533,7 @@ class CrisisMatcher:
                 other.start < span.end
                 and span.start < other.end
                 and other.label_ not in CLASSIFIER_ONLY_CONTEXTS
+                and span.label_ in EXPLAINS_ONLY.get(other.label_, (span.label_,))
                 and (
                     not firm
                     or (other.label_ == SAFETY and other.end >= span.end)
@@ -454,14 +542,28 @@ class CrisisMatcher:
                 for other in context
             )
 
+        explained = [span for span, firm in crisis if cancelled(span, firm)]
+        # A laugh is near the danger when it is near one of a rule's parts, not anywhere between.
+        danger_near = [span for span, _ in crisis] + danger + check_in
+        for category, firm, names in self._together:
+            found = self._together_span(doc, category, [parts.get(name, []) for name in names])
+            if found is None:
+                continue
+            span, chosen = found
+            danger_near.extend(chosen)
+            # A context explains a rule of parts when it explains one of its parts.
+            if any(cancelled(part, firm) for part in chosen):
+                explained.append(span)
+            else:
+                crisis.append((span, firm))
         # Overlapping matches all stay: each names a category the turn may need (an overdose
         # told about a friend is both someone else in danger and a medical emergency).
         standing = [(span, firm) for span, firm in crisis if not cancelled(span, firm)]
+        doc.spans[SPELLING_SPANS] = misspelled
         doc.spans[CRISIS_SPANS] = [span for span, _ in standing]
         doc.spans[FIRM_SPANS] = [span for span, firm in standing if firm]
         # A laugh is play only just after danger words, laughing at them ("my friends think im
         # fine lol but i have a blade" laughs at something else); said to be serious, nothing is.
-        danger_near = [span for span, _ in crisis] + danger + check_in
         serious = any(span.label_ == SERIOUS for span in context)
         context = [
             span
@@ -480,7 +582,7 @@ class CrisisMatcher:
         ]
         doc.spans[CONTEXT_SPANS] = filter_spans(context)
         doc.spans[CHECK_IN_SPANS] = [span for span in check_in if not cancelled(span, firm=False)]
-        doc.spans[EXPLAINED_SPANS] = [span for span, firm in crisis if cancelled(span, firm)] + [
+        doc.spans[EXPLAINED_SPANS] = explained + [
             span for span in check_in if cancelled(span, firm=False)
         ]
         # Someone else's death or words still count as words about death for the classifier.
@@ -496,15 +598,45 @@ class CrisisMatcher:
         ]
         return doc
 
+    def _together_span(
+        self, doc: Doc, category: str, found: List[List[Span]]
+    ) -> Optional[Tuple[Span, Tuple[Span, ...]]]:
+        """The closest set of one match of each part, as one span labelled `category`, with the
+        parts; None when a part is missing or the parts lie more than the window apart."""
+        if not all(found):
+            return None
+        best: Optional[Tuple[int, Tuple[Span, ...]]] = None
+        for chosen in itertools.product(*found):
+            start = min(part.start for part in chosen)
+            end = max(part.end for part in chosen)
+            if end - start <= self._window and (best is None or end - start < best[0]):
+                best = (end - start, chosen)
+        if best is None:
+            return None
+        chosen = best[1]
+        start = min(part.start for part in chosen)
+        end = max(part.end for part in chosen)
+        return Span(doc, start, end, label=category), chosen
+
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         (path / "rules.json").write_text(json.dumps(self.rules), encoding="utf-8")
         (path / "lemmas.json").write_text(json.dumps(self._lemmas), encoding="utf-8")
+        if self._spelling is not None:
+            (path / SPELLING_FILE).write_text(
+                json.dumps(self._spelling.to_dict()), encoding="utf-8"
+            )
 
     def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> "CrisisMatcher":
         path = Path(path)
         self._lemmas = json.loads((path / "lemmas.json").read_text(encoding="utf-8"))
+        spelling = path / SPELLING_FILE
+        self._spelling = (
+            DangerSpelling.from_dict(json.loads(spelling.read_text(encoding="utf-8")))
+            if spelling.exists()
+            else None
+        )
         self.add_rules(json.loads((path / "rules.json").read_text(encoding="utf-8")))
         return self
 
@@ -551,6 +683,21 @@ def create_personal_matcher(nlp: Language, name: str) -> PersonalMatcher:
     return PersonalMatcher(nlp, name)
 
 
+def danger_spelling(section: Dict[str, Any], lookup: Any, terms: Iterable[str]) -> DangerSpelling:
+    """The misspelled danger words of crisis.yml's `spelling` section, with every English word
+    (spaCy's lemma tables, `english.yml`) and every name of a domain term protected."""
+    from bot.nlu.language import english_lexicon
+
+    words = [word.lower() for word in section["words"]]
+    known = [*english_lexicon(), *terms]
+    return DangerSpelling.build(
+        {word: lookup[word] if word in lookup else word for word in words},
+        english=known,
+        never=section.get("never") or [],
+        variants=section.get("variants") or {},
+    )
+
+
 def build_pipeline(
     rules_path: Path = CRISIS_RULES,
     terms_path: Path = TERMS,
@@ -573,6 +720,8 @@ def build_pipeline(
     terms = load_terms(terms_path)
     ruler.add_patterns(entity_patterns(terms))
     lookup = cast(Lemmatizer, nlp.get_pipe("lemmatizer")).lookups.get_table("lemma_lookup")
+    for word, lemma in LEMMA_FIXES.items():
+        lookup[word] = lemma
     for rule_matcher, path, sections in (
         (matcher, rules_path, ("categories", "not_crisis", "check_in", "danger_words")),
         (personal, personal_path, ("concerns",)),
@@ -580,16 +729,22 @@ def build_pipeline(
         rules = yaml.safe_load(path.read_text(encoding="utf-8"))
         rules["lexicon"] = {**term_lexicon(terms), **(rules.get("lexicon") or {})}
         lexicon = rules["lexicon"]
+        groups = [
+            patterns for section in sections for patterns in (rules.get(section) or {}).values()
+        ]
+        groups.extend(((rules.get("together") or {}).get("parts") or {}).values())
         words = {
             word.lstrip("=")
-            for section in sections
-            for patterns in (rules.get(section) or {}).values()
+            for patterns in groups
             for pattern in patterns
             for part in expand_lexicon(pattern.removeprefix(FIRM), lexicon).split()
             for word in part.split("|")
         }
         rule_matcher.set_lemmas({word: lookup[word] for word in words if word in lookup})
         rule_matcher.add_rules(rules)
+        if "spelling" in rules:
+            names = [name for names in term_lexicon(terms).values() for name in names]
+            rule_matcher.set_spelling(danger_spelling(rules["spelling"], lookup, names))
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["version"] = "1.0.0"
     nlp.meta["description"] = (

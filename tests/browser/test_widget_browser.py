@@ -826,3 +826,123 @@ def test_a_long_answer_reads_on_a_phone_and_a_laptop(
         shot(page, f"13-long-answer-{width}")
     finally:
         context.close()
+
+
+# The crisis conversation (issue 18): its turns keep the lines as buttons to call and text; the
+# finished safety plan can be printed or saved on the person's own device, and nothing is sent.
+PLAN_ANSWERS = (
+    "when i stop sleeping and stop answering texts",
+    None,  # skipped with the button
+    "my cousin and the dog park",
+    "my aunt rosa 555 0142",
+    "dr okafor at the clinic",
+    "my partner keeps my things for a while",
+)
+
+
+def tap(chat: FrameLocator, title: str) -> None:
+    before = chat.locator(".turn.bot").count()
+    last_bot_turn(chat).get_by_role("button", name=title, exact=True).click()
+    expect(chat.locator(".turn.bot")).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_crisis_conversation_and_the_finished_plan_on_a_phone_and_a_laptop(
+    browser: Browser, demo_url: str, width: str
+) -> None:
+    context = browser.new_context(
+        viewport=WIDTHS[width],
+        is_mobile=width == "390",
+        has_touch=width == "390",
+        reduced_motion="reduce",
+        accept_downloads=True,
+    )
+    try:
+        page = context.new_page()
+        page.goto(demo_url)
+        chat = open_widget(page)
+        ask(chat, "i want to kill myself")
+        crisis = last_bot_turn(chat)
+        expect(crisis).to_contain_text("Are you safe right now?")
+        expect(crisis.locator(".buttons button")).to_have_text(
+            ["Yes, I'm safe right now", "No", "I'm not sure"]
+        )
+        tap(chat, "No")
+        unsafe = last_bot_turn(chat)
+        expect(unsafe).to_have_attribute("data-kind", "support")
+        expect(unsafe).to_contain_text("Can you stay with someone, or go somewhere safer")
+        # The emergency number first, each line's links as buttons in their own row.
+        assert unsafe.locator("a[href^='tel:']").first.get_attribute("href") == "tel:911"
+        for link in unsafe.evaluate(CRISIS_LAYOUT):
+            assert link["inRow"] and link["inside"] and link["oneLine"], link
+        shot(page, f"18-crisis-conversation-{width}")
+
+        tap(chat, "Yes, I can")
+        expect(last_bot_turn(chat)).to_contain_text("Please go to them now")
+        tap(chat, "Make a safety plan")
+        expect(last_bot_turn(chat)).to_contain_text("Step 1 of 6")
+        for answer in PLAN_ANSWERS:
+            if answer is None:
+                tap(chat, "Skip")
+            else:
+                ask(chat, answer)
+        plan = last_bot_turn(chat)
+        expect(plan.locator(".bubble ol > li")).to_have_count(6)
+        expect(plan.locator(".bubble ol > li").nth(1)).to_contain_text("(skipped)")
+        expect(plan.locator(".bubble ol > li").nth(4)).to_contain_text("dr okafor at the clinic")
+        tools = plan.get_by_role("group", name="Your safety plan")
+        expect(tools.get_by_role("button")).to_have_text(["Print my plan", "Save as a file"])
+        shot(page, f"18-safety-plan-{width}")  # the plan from its first line
+        tools.scroll_into_view_if_needed()
+        shot(page, f"18-safety-plan-end-{width}")  # its last steps, and print or save
+
+        requests: List[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        with page.expect_download() as saved:
+            tools.get_by_role("button", name="Save as a file").click()
+        assert saved.value.suggested_filename == "my-safety-plan.txt"
+        content = open(saved.value.path(), encoding="utf-8").read()
+        for answer in PLAN_ANSWERS:
+            assert answer is None or answer in content, answer
+        assert "Professionals and lines" in content and "988" in content
+        frame = chat_frame(page)
+        frame.evaluate("() => { window.print = () => { window.printedPlan = true; }; }")
+        tools.get_by_role("button", name="Print my plan").click()
+        assert frame.evaluate("() => window.printedPlan === true")
+        expect(plan).to_have_class(re.compile(r"\bprint-target\b"))
+        assert not [url for url in requests if "/webhooks/" in url], "the plan was sent"
+    finally:
+        context.close()
+
+
+def test_coming_back_after_tapping_a_line_asks_whether_they_reached_someone(
+    page: Page, demo_url: str
+) -> None:
+    page.goto(demo_url)
+    chat = open_widget(page)
+    ask(chat, "i want to kill myself")
+    frame = chat_frame(page)
+    # A real phone leaves for its dialler; here the tap goes nowhere.
+    frame.evaluate(
+        "() => document.addEventListener('click', event => {"
+        " if (event.target.closest('a[href^=\"tel:\"]')) event.preventDefault(); }, true)"
+    )
+    before = chat.locator(".turn.bot").count()
+    last_bot_turn(chat).locator("a[href='tel:988']").first.click()
+    time.sleep(2.5)  # away long enough to have called
+    page.keyboard.press("Escape")
+    expect(page.locator(FRAME)).to_be_hidden()
+    page.get_by_role("button", name=LAUNCHER).click()
+    expect(chat.locator(".turn.bot")).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+    back = last_bot_turn(chat)
+    expect(back).to_contain_text("Welcome back. Were you able to reach someone")
+    expect(back.locator(".buttons button")).to_have_text(["Yes", "Not yet"])
+    expect(chat.locator(".turn.user")).to_have_count(1)  # the return is not shown as a message
+    back.scroll_into_view_if_needed()
+    time.sleep(0.5)  # the smooth scroll to the new turn ends
+    shot(page, "18-welcome-back")
+    # Once: opening the chat again asks nothing more.
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name=LAUNCHER).click()
+    time.sleep(1)
+    expect(chat.locator(".turn.bot")).to_have_count(before + 1)

@@ -157,6 +157,14 @@ def canary_requests(sender: str) -> List[bytes]:
         ),  # fmt: skip
         body(f"i want to kill myself {CANARY}"),
         body(f"what is bdnf {CANARY}"),
+        # The safety plan: its answers are the person's words, shown back in the finished plan.
+        body("/make_safety_plan"),
+        body(f"when i stop sleeping {CANARY}"),
+        body(f"music and a walk {CANARY}"),
+        body(f"my cousin {CANARY}"),
+        body(f"my aunt {CANARY}"),
+        body(f"dr lee {CANARY}"),
+        body(f"my partner keeps my things {CANARY}"),
     ]
 
 

@@ -409,3 +409,77 @@ def test_insights_settings_are_validated() -> None:
     assert accepted.insights_retention_days == 30
     # Neither the URL (a password) nor the token appears in the settings' repr (logs).
     assert "u:p@h" not in repr(accepted) and "t" * 16 not in repr(accepted)
+
+
+def test_a_safety_plan_is_recorded_as_offered_started_finished_never_its_words(
+    db_url: str,
+) -> None:
+    events = [
+        user("p", "i want to die", "crisis"),
+        bot("p", kind="crisis", crisis_resources=True),
+        user("p", "yes", "affirm"),
+        bot("p", kind="support", crisis_resources=True, safety_plan="offered"),
+        user("p", "/make_safety_plan", "make_safety_plan"),
+        bot("p", kind="support", crisis_resources=True, safety_plan="started"),
+        user("p", "when I stop answering my sister's texts", "personal_advice"),
+        bot("p", kind="support", crisis_resources=True),
+        bot("p", kind="support", crisis_resources=True, safety_plan="finished"),
+        bot("p", kind="support", crisis_resources=True, safety_plan="made up"),
+    ]
+    facts = facts_of(events)
+    assert [fact.safety_plan for fact in facts] == [
+        None,
+        "offered",
+        "started",
+        None,
+        "finished",
+        None,
+    ]
+    assert {fact.kind for fact in facts} == {"crisis", "support"}
+    writer = FactWriter(db_url, retention_days=400)
+    for fact in facts:
+        writer.add(fact)
+    assert writer.flush() and writer.stats.written == len(facts)
+    writer.close()
+    engine = engine_for(db_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(turns)).mappings().all()
+    assert "sister" not in repr(rows)
+    report = build_report(
+        engine, date.today() - timedelta(days=1), date.today() + timedelta(days=1)
+    )
+    assert [row.key for row in report.safety_plans] == ["offered", "started", "finished"]
+    assert ["safety plans", f"{report.start}..{report.end}", "finished", FEWER] in csv_rows(report)
+    assert "Safety plan finished" in to_text(report)
+
+
+# The turns table as the version before the crisis conversation made it.
+OLD_TURNS_TABLE = """CREATE TABLE insights_turns (
+    hour DATETIME NOT NULL, kind VARCHAR(20) NOT NULL, answer_kind VARCHAR(20), topic VARCHAR(64),
+    crisis_resources BOOLEAN NOT NULL, medications VARCHAR(200), treatments VARCHAR(200),
+    theme VARCHAR(32), region VARCHAR(8) NOT NULL, clinic VARCHAR(80),
+    first_turn BOOLEAN NOT NULL, channel VARCHAR(8) NOT NULL, unavailable BOOLEAN NOT NULL)"""
+
+
+def test_a_database_made_before_the_safety_plan_column_gets_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = engine_for(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(OLD_TURNS_TABLE))
+        connection.execute(
+            sa.text(
+                "INSERT INTO insights_turns VALUES ('2026-12-01 10:00:00', 'answer', NULL, "
+                "'bdnf', 0, NULL, NULL, NULL, 'US', NULL, 1, 'api', 0)"
+            )
+        )
+    create_tables(engine)
+    create_tables(engine)  # a second server, or a restart: nothing more to add
+    columns = {column["name"] for column in sa.inspect(engine).get_columns("insights_turns")}
+    assert "safety_plan" in columns
+    writer = FactWriter(url, retention_days=4000)
+    writer.add(TurnFact(hour=hour_of(NOW), kind="support", safety_plan="started"))
+    assert writer.flush() and writer.stats.written == 1
+    writer.close()
+    with engine.connect() as connection:
+        plans = connection.execute(sa.text("SELECT safety_plan FROM insights_turns")).scalars()
+        assert sorted(plans, key=str) == [None, "started"]

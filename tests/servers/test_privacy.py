@@ -29,6 +29,11 @@ def test_message_text_never_reaches_a_log(cluster: Cluster) -> None:
         "fallback": body(sender, f"{CANARY} {CANARY} blorf"),
         "over-long": body(sender, f"{CANARY} " * 1000),
         "page metadata": body(sender, CANARY, metadata={"clinic_name": f"<{CANARY}>"}),
+        # The safety plan's answers, and the finished plan that shows them back.
+        "safety plan": body(sender, "/make_safety_plan"),
+        "safety plan answers": body(sender, f"when i stop sleeping {CANARY}"),
+        "more answers": body(sender, f"my cousin {CANARY}"),
+        "the last answers": body(sender, f"my partner keeps my things {CANARY}"),
     }
     for path, raw in paths.items():
         for port in (a, b):

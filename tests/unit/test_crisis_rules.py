@@ -7,12 +7,15 @@ or its sources.
 
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+from pathlib import Path
+from typing import Any, List, Optional, Tuple
 
 import pytest
 import spacy
+import yaml
 
 from bot.nlu.crisis_guard import Signals, Thresholds, decide
+from bot.nlu.danger_spelling import likeness
 from bot.nlu.spacy_pipeline import (
     CHECK_IN_SPANS,
     CONTEXT_SPANS,
@@ -21,6 +24,7 @@ from bot.nlu.spacy_pipeline import (
     EXPLAINED_SPANS,
     FIRM_SPANS,
     PERSONAL_SPANS,
+    SPELLING_SPANS,
     build_pipeline,
 )
 
@@ -406,10 +410,6 @@ def standing_and_explained(nlp: Any, text: str) -> Tuple[List[str], List[str]]:
         "gonna die alone surrounded by houseplants at this rate",
         "my mum keeps asking about grandkids, i told her i will die alone with my dogs",
         "ill die alone and honestly thats fine, more pizza for me",
-        # a goodbye to a forum, an app
-        "goodbye reddit, deleting the app for a while to focus on exams",
-        "leaving this sub, the drama is too much, bye everyone",
-        "this is my last post here, moving to the discord server instead",
         # a test or a deadline that will "kill" the writer
         "im going to die in this exam tomorrow i havent studied at all",
         "chemistry test is gonna kill me lmao",
@@ -420,6 +420,24 @@ def test_play_explains_the_danger_words_it_covers(nlp: Any, text: str) -> None:
     standing, _ = standing_and_explained(nlp, text)
     assert standing == []
     assert "play" in spans(nlp, text, CONTEXT_SPANS)
+
+
+# Danger that survives spelling: a misspelled danger word is read by the rules as the word.
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("i think im sucidal again", "suicidal_direct"),
+        ("i want to kil myslef tonight", "suicidal_direct"),
+        ("been thinking about suiside a lot lately", "suicidal_direct"),
+        ("i took an overdsoe of my pills an hour ago", "overdose"),
+        ("started cuting my arms again", "self_harm"),
+        ("i keep thinking about hangin myself in the garage", "suicidal_direct"),
+        ("i want to slit my wirsts", "plan_means_timing"),
+    ],
+)
+def test_misspelled_danger_is_read_as_the_word(nlp: Any, text: str, category: str) -> None:
+    assert spans(nlp, text, SPELLING_SPANS) != []
+    assert category in spans(nlp, text, CRISIS_SPANS)
 
 
 @pytest.mark.parametrize(
@@ -501,3 +519,567 @@ def test_a_plea_for_support_is_a_personal_concern(nlp: Any, text: str) -> None:
 )
 def test_thanks_and_questions_are_not_pleas(nlp: Any, text: str) -> None:
     assert "help_seeking" not in spans(nlp, text, PERSONAL_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to dye my hair blue",
+        "my cat is so cute when she sleeps",
+        "we were sittin on the porch all night",
+        "i bought a razer keyboard and a new mouse",
+        "dropped the kids at shool and went back to bed",
+        "my nephew is such a cutie",
+        "the kiln at pottery class cracked my vase",
+    ],
+)
+def test_ordinary_words_are_not_read_as_danger(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, SPELLING_SPANS) == []
+    assert spans(nlp, text, CRISIS_SPANS) == []
+
+
+@pytest.mark.parametrize(
+    "token, word",
+    [
+        # a letter dropped, doubled, swapped, or sounded out
+        ("sucide", "suicide"),
+        ("suicdal", "suicidal"),
+        ("kil", "kill"),
+        ("killin", "killing"),
+        ("hnag", "hang"),
+        ("overdsoe", "overdose"),
+        ("bleding", "bleeding"),
+        ("myslef", "myself"),
+        # listed by hand: too far for the edit distance
+        ("dieing", "dying"),
+        # words in their own right, their "-in" forms, and the `never` list
+        ("dye", None),
+        ("cute", None),
+        ("kiln", None),
+        ("sittin", None),
+        ("razer", None),
+        # closer to an ordinary word: "school" needs no letter changed, "shoot" one
+        ("shool", None),
+        ("suicide", None),
+    ],
+)
+def test_the_spelling_map_both_ways(nlp: Any, token: str, word: Optional[str]) -> None:
+    assert nlp.get_pipe("crisis_matcher")._spelling.correct(token) == word
+
+
+def test_the_rules_read_the_word_but_the_classifiers_read_the_text(nlp: Any) -> None:
+    doc = nlp("i feel sucidal")
+    assert [token.lemma_ for token in doc][-1] == "sucidal"
+    assert "suicidal_direct" in {span.label_ for span in doc.spans[CRISIS_SPANS]}
+
+
+def test_likeness_counts_edits_then_letters_changed_by_sound_or_not() -> None:
+    assert likeness("suiside", "suicide") == (1, 0)
+    assert likeness("shool", "school") == (1, 0)
+    assert likeness("shool", "shoot") == (1, 1)
+    assert likeness("wirst", "wrist") == (1, 0)
+
+
+# Kinds of danger told anywhere in a long post, or asked as curiosity. Each kind has messages
+# written for this test on both sides: the danger, and ordinary messages with the same words.
+DANGER_KINDS = {
+    "means kept, and drawn to them": (
+        [
+            (
+                "the cord is still tied to the beam in the basement and i go down and look at "
+                "it every night",
+                "plan_means_timing",
+            ),
+            (
+                "ive got a stash of my sleeping pills in my backpack and i keep counting them",
+                "plan_means_timing",
+            ),
+            ("theres a razor blade in my wallet, just in case i need it", "plan_means_timing"),
+            (
+                "work has been awful and my landlord is raising the rent. i keep a bottle of my "
+                "old tramadol in my desk drawer for when im ready",
+                "plan_means_timing",
+            ),
+        ],
+        [
+            "i keep a bottle of ibuprofen in my bag just in case of headaches",
+            "my grandpa's rifle is in the closet, we only take it out for deer season",
+            "i count them every morning, the chickens i mean, all eleven of them",
+            "i keep my meds in a drawer and count them weekly for my organiser",
+        ],
+    ),
+    "means ready, and when": (
+        [
+            ("i have the pills ready and tonight is the night", "plan_means_timing"),
+            (
+                "the rope is ready and im doing it tonight after everyone is asleep",
+                "plan_means_timing",
+            ),
+            (
+                "i've got enough tablets saved and im going to do it this weekend",
+                "plan_means_timing",
+            ),
+        ],
+        [
+            "i have the tickets ready and im doing it tonight, first solo gig",
+            "the cake is ready and im doing it tonight, proposing at dinner",
+            "i got the pills ready for the trip, we leave tonight",
+        ],
+    ),
+    "a gun at hand": (
+        [
+            ("sitting on my bed with my dads gun in my lap", "plan_means_timing"),
+            (
+                "i took the shotgun out of the safe and drove to the lake, i just want it quiet",
+                "plan_means_timing",
+            ),
+            ("i keep sitting with the pistol for hours after work", "plan_means_timing"),
+        ],
+        [
+            "my gun is in my hand at the range every saturday",
+            "i took the rifle out of the safe to clean it before hunting season",
+            "we sat with the shotgun instructor for an hour learning safety",
+        ],
+    ),
+    "unsafe where one is": (
+        [
+            (
+                "im at the top of the parking garage and i dont trust myself right now",
+                "plan_means_timing",
+            ),
+            ("im up on the bridge again and i want to jump", "plan_means_timing"),
+            ("im on the roof of my dorm, can somebody please talk to me", "plan_means_timing"),
+            (
+                "i walked out on the pier tonight and kept looking down into the water thinking "
+                "it would be so easy to just step off",
+                "plan_means_timing",
+            ),
+            ("i dont trust myself near the edge of the platform tonight", "plan_means_timing"),
+        ],
+        [
+            "im on the roof fixing the gutters, can someone talk me through the sealant",
+            "i was at the edge of the pool looking down into the water for my ring",
+            "i dont trust myself around sugar after 9pm",
+            "i dont trust myself with a paintbrush lol",
+            "im on the roof deck at work, anyone want to talk to me about the ketamine trial",
+        ],
+    ),
+    "an act just done, told in passing": (
+        [
+            (
+                "anyway the party was fun but when i got home i carved into my thigh again",
+                "self_harm",
+            ),
+            ("school was fine, then at home i slashed my arm in the bathroom", "self_harm"),
+            (
+                "its been bleeding through my bandage all evening and i havent told anyone",
+                "self_harm",
+            ),
+            (
+                "we had a great holiday. after the kids went to bed i swallowed whatever was left "
+                "in the medicine cabinet",
+                "overdose",
+            ),
+            ("i just took a whole strip of my sleeping tablets", "overdose"),
+            ("took the rest of them, like 25 sleeping pills", "overdose"),
+        ],
+        [
+            "i sliced the onions into my soup",
+            "my nose is bleeding through the tissue again, allergies",
+            "i carved the turkey and my arm is so tired",
+            "i took whatever was left of the pizza",
+            "i took 6 kids to the park and we got 20 popsicles",
+        ],
+    ),
+    "a method or lethality question asked as curiosity": (
+        [
+            (
+                "hypothetically how high does a bridge have to be for a fall to be fatal",
+                "plan_means_timing",
+            ),
+            (
+                "how long does it take to die from carbon monoxide in a closed room",
+                "plan_means_timing",
+            ),
+            (
+                "how long would it take to bleed out from a deep cut, just curious",
+                "plan_means_timing",
+            ),
+            ("would my closet rod hold my weight, asking for no reason", "plan_means_timing"),
+            ("what amount of ibuprofen would kill someone, im curious", "plan_means_timing"),
+            ("is the 7th floor of the car park high enough", "plan_means_timing"),
+        ],
+        [
+            "how long does it take for paint to dry",
+            "would the shelf hold my weight if i stand on it to reach the top",
+            "how much alcohol damages your liver over time",
+            "is the ladder high enough to reach the gutter",
+            "hypothetically if you could live forever would you",
+        ],
+    ),
+    "someone else in danger, by what they do": (
+        [
+            (
+                "my uncle has been talking weird all week. today he gave my son his fishing rods "
+                "and his watch and said goodbye like he was going somewhere",
+                "third_party_danger",
+            ),
+            (
+                "a girl in my class gave away all her art supplies and her books and kept "
+                "thanking everyone for everything",
+                "third_party_danger",
+            ),
+            (
+                "my flatmate gave me her camera and said i should have it now, then shut herself "
+                "in her room",
+                "third_party_danger",
+            ),
+            (
+                "my son locked himself in his room and he has my sleeping pills",
+                "third_party_danger",
+            ),
+            (
+                "he locked himself in the garage with a rope and wont open the door",
+                "third_party_danger",
+            ),
+            ("my partner took a knife into the bathroom and wont come out", "third_party_danger"),
+        ],
+        [
+            "my grandma gave me her ring at my graduation and hugged me for a long time, i cried",
+            "my friend gave away his old games before moving to canada and said bye to everyone",
+            "my sister gave me her old clothes when she went to uni and we hugged goodbye",
+            "my daughter locked herself in her room because i took her phone",
+            "my brother is not coming out of his room, he has a big exam and all his books",
+        ],
+    ),
+    "medicines and alcohol mixed, the body in trouble now": (
+        [
+            (
+                "i had three glasses of wine and then took two of my xanax, now my lips feel numb",
+                "medical_emergency",
+            ),
+            (
+                "my dad took his pain pills twice by mistake about an hour ago and now his speech "
+                "is slurred",
+                "medical_emergency",
+            ),
+            (
+                "took a couple of my sleeping tablets and some of my roommates anxiety meds maybe "
+                "40 minutes ago and i cant get a full breath",
+                "medical_emergency",
+            ),
+        ],
+        [
+            "i started sertraline last week, can i have a glass of wine with dinner",
+            "had two beers at the game, slept great, feeling fine this morning",
+            "took my ibuprofen an hour ago and my headache is finally gone",
+            "i took my lamotrigine two hours ago and my vision is a bit blurry, is that normal",
+            "had my ketamine infusion two hours ago and i can barely walk straight, is that normal",
+            "i had my spravato dose about an hour ago and my speech feels weird and slow",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "kind, text, category",
+    [
+        (kind, text, category)
+        for kind, (found, _) in DANGER_KINDS.items()
+        for text, category in found
+    ],
+)
+def test_danger_kinds_are_found(nlp: Any, kind: str, text: str, category: str) -> None:
+    assert category in spans(nlp, text, CRISIS_SPANS), kind
+
+
+@pytest.mark.parametrize(
+    "kind, text",
+    [(kind, text) for kind, (_, ordinary) in DANGER_KINDS.items() for text in ordinary],
+)
+def test_their_ordinary_twins_are_not(nlp: Any, kind: str, text: str) -> None:
+    assert spans(nlp, text, CRISIS_SPANS) == [], kind
+
+
+def test_every_kind_has_three_examples_each_way() -> None:
+    for kind, (found, ordinary) in DANGER_KINDS.items():
+        assert len(found) >= 3 and len(ordinary) >= 3, kind
+
+
+def test_a_rule_of_parts_needs_every_part_near_and_unexplained(tmp_path: Path) -> None:
+    rules = {
+        "categories": {"plan_means_timing": ["nothing at all here"]},
+        "not_crisis": {"past": ["red car"]},
+        "together": {
+            "window": 10,
+            "parts": {"red": ["red"], "blue": ["blue"]},
+            "categories": {"third_party_danger": ["red & blue"], "self_harm": ["+blue & red"]},
+        },
+    }
+    path = tmp_path / "crisis.yml"
+    path.write_text(yaml.safe_dump(rules), encoding="utf-8")
+    nlp = build_pipeline(rules_path=path)
+    assert spans(nlp, "the blue one and the red one", CRISIS_SPANS) == [
+        "self_harm",
+        "third_party_danger",
+    ]
+    assert spans(nlp, "the blue one and the red one", FIRM_SPANS) == ["self_harm"]
+    assert spans(nlp, "only the red one", CRISIS_SPANS) == []
+    # too far apart
+    assert spans(nlp, "red " + "and " * 12 + "blue", CRISIS_SPANS) == []
+    # a context over one part explains the rule; a firm rule stands, as firm patterns do
+    assert spans(nlp, "the red car and the blue one", CRISIS_SPANS) == ["self_harm"]
+    assert spans(nlp, "the red car and the blue one", EXPLAINED_SPANS) == ["third_party_danger"]
+
+
+# Firm: first-person danger now (intent, a plan with the means ready, means at hand where one is,
+# an act just done) is a crisis turn without the classifier's confirmation. What jokes, idioms,
+# stories and the past also say stays soft, and so does the same danger told in the past.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im going to end my life this weekend, i've made up my mind",
+        "i've decided to kill myself",
+        "i keep thinking about killing myself, every single day",
+        "i dont want to be alive anymore",
+        "i just slit my wrist",
+        "i swallowed a whole bottle of sleeping pills 20 minutes ago",
+        "i have the pills ready and tonight is the night",
+        "im up on the bridge again and i want to jump",
+        "the belt is around my neck right now",
+        "got home and sliced my thigh open half an hour ago, its a mess",
+        "i have it all figured out, i could do it tonight",
+    ],
+)
+def test_first_person_danger_now_is_firm(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, FIRM_SPANS) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the same words in the past, denied, or about a place and not the writer
+        "i was going to end my life in 2019 but my sister found me",
+        "im not going to end my life, i promise, i just need to vent",
+        "i didnt want to be alive back then but things are good now",
+        "when i was 15 i kept thinking about killing myself",
+        "i dont want to live in this city anymore",
+        # words jokes and idioms use: a rule, but the classifier confirms it
+        "i want to die",
+        "ugh kill me now",
+        "this is my last post here, goodbye everyone",
+        "i dont trust myself with my pills so my partner keeps them",
+        "we have it all planned out and we can go right now",
+        "cut my arm on the fence an hour ago, still bleeding a bit",
+    ],
+)
+def test_the_rest_is_not_firm(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, FIRM_SPANS) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gonna dye my hair blue this weekend",
+        "overdosing on copium after she left me on read",
+        "she dyed her hair and i want to dye mine too",
+    ],
+)
+def test_dye_and_copium_are_not_danger(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, CRISIS_SPANS) == []
+    assert "death" not in spans(nlp, text, DANGER_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text", ["i cant stop thinking about dying lately", "i keep thinking about dying"]
+)
+def test_dying_is_still_dying(nlp: Any, text: str) -> None:
+    assert "death" in spans(nlp, text, DANGER_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "logging off twitter for good, its bad for my brain. bye everyone!",
+        "farewell, sub. im doing much better so im deleting the app. thank you all",
+        "signing off, this is my last update on the infusion thread. take care everyone",
+        "goodbye reddit, deleting the app for a while to focus on exams",
+        "leaving this sub, the drama is too much, bye everyone",
+        "this is my last post here, moving to the discord server instead",
+    ],
+)
+def test_a_goodbye_to_a_forum_explains_the_messages_goodbyes(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert "suicidal_coded" not in standing
+    assert "forum" in spans(nlp, text, CONTEXT_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a goodbye to everyone, with no forum or app left behind
+        "bye everyone. thank you for everything. this is my last message",
+        # a forum left behind, and danger in other words
+        "deleting the app. i wont be here tomorrow anyway, i have the pills ready",
+        "goodbye reddit, i have decided to end my life tonight",
+    ],
+)
+def test_danger_beside_a_forum_goodbye_stands(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my new meds make me moody, nothing about hurting myself, just cranky",
+        "what should i do if i start getting suicidal thoughts on a new antidepressant",
+        "if i ever start having dark thoughts on it, who should i call",
+    ],
+)
+def test_a_side_effect_asked_about_before_it_happens_is_not_danger_now(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "since starting my new meds i keep getting suicidal thoughts",
+        "im having dark thoughts about hurting myself tonight",
+        "what should i do, i am suicidal right now",
+    ],
+)
+def test_a_side_effect_happening_now_stands(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i wish i could just disappear for a month and come back rested",
+        "id rather be buried alive than do another tax return",
+        "honestly id rather die than sing karaoke at the work party",
+        "learning hurt on guitar, that first line about hurting myself today is brutal",
+    ],
+)
+def test_hyperbole_and_song_lines_are_not_danger(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i wish i could just disappear forever and never come back",
+        "i would rather die than keep living like this",
+        "i hurt myself today and i want to do it again",
+    ],
+)
+def test_the_same_words_meant_stand(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing != []
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("i wont be here tomorrow anyway", "suicidal_coded"),
+        ("i will not be around much longer", "suicidal_coded"),
+        ("dont worry, i wont be here by the weekend", "suicidal_coded"),
+        ("i have the pills ready", "plan_means_timing"),
+        ("ive got all my meds counted out on the desk", "plan_means_timing"),
+        ("i have enough tablets saved", "plan_means_timing"),
+    ],
+)
+def test_not_being_here_soon_and_the_means_made_ready(nlp: Any, text: str, category: str) -> None:
+    assert category in spans(nlp, text, CRISIS_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i wont be here tomorrow, im flying to my sisters",
+        "i have my meds ready for the week in a pill organiser",
+        "i have my pills sorted for the trip",
+        "i will not be around much this weekend, camping trip",
+    ],
+)
+def test_plans_and_pill_organisers_are_not_the_means_made_ready(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, CRISIS_SPANS) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i took everything in my pill organizer at once",
+        "swallowed the whole weeks worth from my pill box",
+        "i emptied my dosette box into my mouth an hour ago",
+    ],
+)
+def test_a_pill_organiser_emptied_is_an_overdose(nlp: Any, text: str) -> None:
+    assert spans(nlp, text, CRISIS_SPANS) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "work is hell. sometimes i want to blow my head off. anyway, does ketamine help burnout",
+        "thinking about putting a bullet in my head tonight",
+        "i dont want to die exactly, i just dont want to keep breathing",
+    ],
+)
+def test_a_gun_to_ones_head_and_not_wanting_to_breathe(nlp: Any, text: str) -> None:
+    assert "suicidal_direct" in spans(nlp, text, CRISIS_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "that guitar solo blew my mind",
+        "the bass at that concert nearly blew my head off lol",
+        "i can breathe again now that exams are over",
+    ],
+)
+def test_loud_music_and_relief_are_not_a_gun(nlp: Any, text: str) -> None:
+    assert "suicidal_direct" not in spans(nlp, text, CRISIS_SPANS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "every night around 3am i wake up with my chest tight and my heart racing",
+        "ive had this chest pain on and off for about a year, anxiety my doctor says",
+        "my heart has been pounding like this since 2019 whenever i get stressed",
+    ],
+)
+def test_symptoms_that_keep_coming_back_are_no_emergency_now(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert "medical_emergency" not in standing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my chest is tight and i cant breathe right now, it started an hour ago",
+        "i cant breathe and my chest hurts, it started after my infusion today",
+        "every night i think about killing myself and tonight i have the pills ready",
+    ],
+)
+def test_symptoms_now_and_other_danger_beside_old_symptoms_stand(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend said wellbutrin made her have dark thoughts, is that common",
+        "my sister says sertraline gave her suicidal thoughts at first, should i worry",
+        "i read that ssris can make some people feel suicidal, how rare is that",
+    ],
+)
+def test_someone_elses_side_effect_asked_about_is_not_danger_now(nlp: Any, text: str) -> None:
+    standing, _ = standing_and_explained(nlp, text)
+    assert standing == []

@@ -117,7 +117,8 @@ def test_a_check_in_can_carry_the_clinics_answer(domain_responses: Dict[str, Any
     answer = domain_responses["utter_clinic/hours"][0]
     turn = compose_check_in("utter_clinic/hours", answer, question, CLINIC)
     text = turn["text"]
-    assert text.index("Monday to Friday") < text.index("(tel:988)")
+    # The question first, then the lines, then the clinic's own words, whole.
+    assert text.index("Are you") < text.index("(tel:988)") < text.index("Monday to Friday")
     assert "To ask Harbour Clinic directly" in text and text.endswith(f"_{NOTICE}_")
     assert turn["custom"]["answer_kind"] == "clinic_answer"
     assert turn["custom"]["topic"] == "hours" and turn["custom"]["clinic_words"] is True

@@ -190,6 +190,13 @@ CASES: Dict[str, Tuple[Any, str, Any, str, Any]] = {
     "crisis_line_phone": ("555 0100", "555 0111", "555 0111", "tel:555", None),
     "crisis_line_text": ("555 0123", "555 0124", "555 0124", "text me", None),
     "crisis_line_hours": ("24/7", "Mon-Fri 9:00-17:00", "Mon-Fri 9:00-17:00", "<b>9</b>", None),
+    "crisis_timezone": (
+        "America/Chicago",
+        "Europe/London",
+        "Europe/London",
+        "Mars/Olympus_Mons",
+        None,
+    ),
     "retention_minutes": (30, "5", 5, "-1", 60),
     "max_message_chars": (500, "800", 800, "none", 2000),
     "widget_frame_ancestors": (

@@ -17,9 +17,10 @@ from bot.crisis_lines import CRISIS_LINES_BY_REGION, HelpLine
 from bot.nlg import ClinicNaturalLanguageGenerator
 from bot.page_context import context_for
 from bot.settings import ClinicContact, Settings
-from bot.topics import MENU, load_topics
+from bot.topics import MENU, load_topics, topic_of_response
 from bot.turns import (
     BUILT_IN_RESPONSES,
+    CHECK_IN_ANSWER_LEAD,
     GENERAL_REFERRAL,
     KIND_BY_RESPONSE,
     KINDS,
@@ -30,6 +31,7 @@ from bot.turns import (
     compose_turn,
     in_language,
     kind_of,
+    short_answer,
     unavailable_turn,
 )
 
@@ -118,7 +120,9 @@ def test_crisis_resources_come_first_with_call_and_text_links(
     assert us["text"].startswith("**If you or someone else may be in danger")
     assert "(tel:988)" in us["text"] and "(sms:988)" in us["text"] and "(tel:911)" in us["text"]
     assert "local emergency number" in us["text"]
-    assert us["buttons"] == []  # nothing competes with the resources
+    # Nothing competes with the resources but the question that opens the crisis conversation.
+    assert [b["payload"] for b in us["buttons"]] == ["/safe_now", "/deny", "/unsure"]
+    assert us["text"].index("(tel:911)") < us["text"].index("**Are you safe right now?**")
     gb = compose_turn("utter_crisis", crisis, CONTEXTS["phone only, GB"])
     assert "(tel:116123)" in gb["text"] and "(tel:999)" in gb["text"] and "988" in gb["text"]
     elsewhere = compose_turn("utter_crisis", crisis, CONTEXTS["unknown region"])
@@ -219,8 +223,12 @@ def test_after_a_crisis_every_later_turn_keeps_the_resources(
 ANSWERABLE = ("utter_advice", "utter_not_covered", "utter_faq/bdnf", "utter_faq/integration")
 
 
+# What the check-in may add to its question and lines: a short answer, not the whole of it.
+CHECK_IN_ANSWER_MAX_WORDS = 75
+
+
 @pytest.mark.parametrize("answer_name", ANSWERABLE)
-def test_a_check_in_answers_then_shows_the_lines_and_asks(
+def test_a_check_in_asks_first_then_the_lines_then_a_short_answer(
     domain_responses: Dict[str, Any], answer_name: str
 ) -> None:
     question = domain_responses["utter_check_in"][0]
@@ -230,12 +238,24 @@ def test_a_check_in_answers_then_shows_the_lines_and_asks(
             context = replace(base, region=region)
             turn = compose_check_in(answer_name, answer, question, context)
             text = turn["text"]
-            first_words = answer["text"].split()[:6]
-            assert " ".join(first_words) in " ".join(text.split()), (answer_name, label)
+            # The question leads, then the lines, then the answer's opening.
+            assert text.startswith(question["text"].strip()), (answer_name, label)
+            first_words = " ".join(answer["text"].split()[:6])
+            assert first_words in " ".join(text.split()), (answer_name, label)
             assert link in text, (region, label)
-            assert text.index(link) < text.index("ending your life or hurting yourself")
+            assert (
+                text.index("ending your life or hurting yourself")
+                < text.index(link)
+                < text.index(CHECK_IN_ANSWER_LEAD)
+            )
+            answer_part = next(p for p in text.split("\n\n") if p.startswith(CHECK_IN_ANSWER_LEAD))
+            assert len(answer_part.split()) <= CHECK_IN_ANSWER_MAX_WORDS, (answer_name, label)
             assert text.endswith(f"_{NOTICE}_")
-            assert [b["payload"] for b in turn["buttons"]] == ["/affirm", "/deny"]
+            payloads = [b["payload"] for b in turn["buttons"]]
+            assert payloads[:2] == ["/affirm", "/deny"]
+            # An article answer cut short is one tap away, whole.
+            topic = topic_of_response(answer_name)
+            assert payloads[2:] == ([f"/faq/{topic}"] if topic else [])
             marker = turn["custom"]
             assert marker["kind"] == "check_in" and marker["crisis_resources"] is True
             assert marker["answer_kind"] == kind_of(answer_name)
@@ -246,6 +266,16 @@ def test_a_check_in_answers_then_shows_the_lines_and_asks(
                 if "integration" in answer_name
                 else None
             )
+
+
+def test_a_check_in_is_shorter_than_it_was(domain_responses: Dict[str, Any]) -> None:
+    """Issue 18: the check-in used to carry the whole answer before its question."""
+    question = domain_responses["utter_check_in"][0]
+    answer = domain_responses["utter_faq/bdnf"][0]
+    turn = compose_check_in("utter_faq/bdnf", answer, question, CONTEXTS["no clinic, US"])
+    assert len(turn["text"].split()) < len(answer["text"].split()) + 60
+    assert short_answer(answer["text"]) in turn["text"]
+    assert answer["text"].strip() not in turn["text"]
 
 
 def _parse(intent: str, ranking: List[str], decision: str) -> UserUttered:

@@ -177,6 +177,7 @@
     transcript.scrollTo({ top: top, behavior: smooth && !reducedMotion.matches ? "smooth" : "auto" });
   }
   function renderUser(turn) {
+    if (turn.hidden) return;
     var node = el("div", "turn user");
     var bubble = node.appendChild(el("div", "bubble"));
     bubble.appendChild(el("span", "sr-only", "You said: "));
@@ -188,7 +189,8 @@
   // A bot turn: its messages, then the notice from its marker as a quiet footer.
   function renderBot(turn) {
     var marker = turn.marker || {};
-    var node = el("div", "turn bot" + (marker.kind === "crisis" ? " crisis" : ""));
+    var node = el("div", "turn bot" + (marker.kind === "crisis" ? " crisis" : "") +
+      (marker.kind === "support" ? " support" : ""));
     node.dataset.kind = marker.kind || "";
     var bubble = node.appendChild(el("div", "bubble"));
     bubble.appendChild(el("span", "sr-only", marker.kind === "crisis" ? "Crisis resources: " : "Assistant: "));
@@ -204,6 +206,7 @@
       if (Array.isArray(message.buttons)) buttons = buttons.concat(message.buttons);
     });
     bubble.appendChild(el("p", "notice", notice));
+    if (marker.safety_plan === "finished" || marker.safety_plan === "shown") planTools(node, bubble);
     if (buttons.length) {
       var row = node.appendChild(el("div", "buttons"));
       row.setAttribute("role", "group");
@@ -218,6 +221,41 @@
     transcript.appendChild(node);
     return bubble;
   }
+  // --- the finished safety plan: printed or saved on the person's own device, never sent ----
+  function planText(bubble) {
+    var lines = [];
+    bubble.querySelectorAll("p, li").forEach(function (block) {
+      if (block.classList.contains("notice")) return;
+      var prefix = block.tagName === "LI" ? (Array.prototype.indexOf.call(block.parentNode.children, block) + 1) + ". " : "";
+      lines.push(prefix + block.textContent.replace(/\s+/g, " ").trim());
+    });
+    return lines.join("\n\n") + "\n";
+  }
+  function planTools(node, bubble) {
+    var row = node.appendChild(el("div", "plan-tools"));
+    row.setAttribute("role", "group");
+    row.setAttribute("aria-label", "Your safety plan");
+    var print = row.appendChild(el("button", "", "Print my plan"));
+    print.type = "button";
+    print.addEventListener("click", function () {
+      document.querySelectorAll(".print-target").forEach(function (n) { n.classList.remove("print-target"); });
+      node.classList.add("print-target");
+      window.print();
+    });
+    var save = row.appendChild(el("button", "", "Save as a file"));
+    save.type = "button";
+    save.addEventListener("click", function () {
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([planText(bubble)], { type: "text/plain;charset=utf-8" }));
+      link.download = "my-safety-plan.txt";
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+      announce("Your safety plan was saved as a file on this device.");
+    });
+  }
+
   function render(smooth) {
     // Rebuilding empties the transcript; start the scroll from where the reader was.
     var from = transcript.scrollTop;
@@ -254,9 +292,9 @@
 
   // --- talking to the server -------------------------------------------------------------
   var busy = false;
-  function send(message, shown) {
+  function send(message, shown, hidden) {
     if (busy || !message.trim()) return;
-    state.turns.push({ from: "user", text: message, shown: shown || null });
+    state.turns.push({ from: "user", text: message, shown: shown || null, hidden: !!hidden });
     save();
     render();
     deliver();
@@ -333,6 +371,28 @@
   });
   input.addEventListener("input", function () { state.draft = input.value; save(); });
 
+  // --- coming back after tapping a crisis line: "Were you able to reach someone?" ---------
+  // A person who taps a line's call or text link and comes back to the chat (the tab visible
+  // again, or the widget opened again) is asked by the assistant (the payload below; README
+  // "The crisis conversation"). Only the moment is kept, in this tab's storage.
+  var RETURNED = "/crisis_returned";
+  var AWAY_MS = 2000;
+  function leftToReachOut(event) {
+    var link = event.target.closest && event.target.closest("a[href^='tel:'], a[href^='sms:']");
+    if (link) { state.reachedOutAt = Date.now(); save(); }
+  }
+  function cameBack() {
+    if (!state.reachedOutAt || Date.now() - state.reachedOutAt < AWAY_MS || busy) return;
+    state.reachedOutAt = null;
+    save();
+    send(RETURNED, null, true);
+  }
+  transcript.addEventListener("click", leftToReachOut);
+  crisisPanel.addEventListener("click", leftToReachOut);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") cameBack();
+  });
+
   // --- crisis help: from the page itself, no server needed --------------------------------
   var crisisText = config.crisis[region] || config.crisis[config.other_region];
   markdown(crisisText, $("crisis-body"));
@@ -381,6 +441,7 @@
       save();
       if (message.focus) input.focus();
       scrollDown();
+      cameBack();
     } else if (message.type === "closed") {
       state.open = false;
       save();
