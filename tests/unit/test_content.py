@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import yaml
@@ -289,3 +290,42 @@ def test_every_answer_that_names_ssris_or_snris_says_what_they_are(
             assert re.search(
                 r"the most common kinds? of antidepressant|antidepressants such as", text
             ), topic
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+# The article is Modern Mindwork's blog post: a clinic that embeds the assistant did not write it,
+# and no text may say it did (issue 20's review). Every response, the words the turns and the
+# response generator put around them, and every text in bot/*.yml.
+CLINIC_AUTHOR = re.compile(r"clinic'?s article|clinic article|clinic blog", re.I)
+
+
+def test_no_visible_text_calls_the_article_the_clinics(
+    domain_responses: Dict[str, List[Dict[str, Any]]],
+) -> None:
+    texts = [(name, text) for name, value in domain_responses.items() for text in strings_in(value)]
+    for path in sorted((ROOT / "bot").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts += [(path.name, text) for text in strings_in(data)]
+    for path in sorted((ROOT / "bot").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        texts += [
+            (path.name, node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        ]
+    assert len(texts) > 200
+    assert [(where, text) for where, text in texts if CLINIC_AUTHOR.search(text)] == []
+    greeting = " ".join(domain_responses["utter_greet"][0]["text"].split())
+    assert "an article on the Modern Mindwork blog, not written by this clinic" in greeting
+    capabilities = " ".join(domain_responses["utter_capabilities"][0]["text"].split())
+    assert "(from the Modern Mindwork blog, not written by this clinic)" in capabilities
