@@ -130,7 +130,7 @@ FOLLOW_UPS: List[Tuple[List[str], str, Expected]] = [
     (
         ["what are the side effects of esketamine?"],
         "why not?",
-        ("not_covered", None, "I only share what one clinic article says"),
+        ("not_covered", None, "I only share what one article says"),
     ),
     (
         ["when do SSRIs help?"],

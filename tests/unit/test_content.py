@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import yaml
@@ -227,7 +228,30 @@ REQUIRED = {
     ],
     "ssri_nonresponse": ["don't stop or change it without your prescriber"],
     "ssri_blunting": ["don't stop or change it without your prescriber"],
-    "neurodivergence": ["professional assessment"],
+    "neurodivergence": [
+        "professional assessment",
+        "doesn't say how to tell the two apart",
+        "don't stop or change it without your prescriber",
+    ],
+    # The main menu's answer on ketamine carries the article's limits (issue 20's review).
+    "ketamine_mechanism": [
+        '"key regulators in the glutamate system"',
+        "relief may be temporary",
+        '"just one tool", not a cure',
+        "doesn't cover dosing, who is eligible or your own risks",
+    ],
+    "ketamine_nmda": ['"key regulators in the glutamate system"'],
+    "treatment_resistant": [
+        '"just one tool"',
+        "relief may be temporary",
+        "doesn't cover who is eligible or the risks for you",
+    ],
+    "ketamine_outcomes": [
+        '"In many cases"',
+        "relief may be temporary",
+        '"just one tool"',
+        "who is eligible or the risks for you",
+    ],
     "about_source": ["calls itself a blog"],
 }
 FORBIDDEN = {
@@ -236,6 +260,9 @@ FORBIDDEN = {
     "ketamine_outcomes": ["is honest"],
     "about_source": ["clinic blog"],
 }
+# Said of no answer: the article's "key regulators in the glutamate system" narrowed, and a
+# claim about whom ketamine helps most, which the article does not make ("in many cases").
+FORBIDDEN_EVERYWHERE = ["key regulators of glutamate", "who it helps most"]
 
 
 def test_answers_keep_the_articles_limits_and_claim_nothing_of_their_own(
@@ -248,5 +275,57 @@ def test_answers_keep_the_articles_limits_and_claim_nothing_of_their_own(
     for topic, phrases in FORBIDDEN.items():
         for phrase in phrases:
             assert phrase not in texts[topic], (topic, phrase)
+    for topic, text in texts.items():
+        for phrase in FORBIDDEN_EVERYWHERE:
+            assert phrase not in text, (topic, phrase)
     ketamine = [t for t in load_topics()["treatment_resistant"].related if t.startswith("ket")]
     assert len(ketamine) <= 1 and "integration" in load_topics()["treatment_resistant"].related
+
+
+def test_every_answer_that_names_ssris_or_snris_says_what_they_are(
+    domain_responses: Dict[str, List[Dict[str, Any]]],
+) -> None:
+    for topic, text in answers(domain_responses).items():
+        if re.search(r"\bS[SN]RIs?\b", text):
+            assert re.search(
+                r"the most common kinds? of antidepressant|antidepressants such as", text
+            ), topic
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+# The article is Modern Mindwork's blog post: a clinic that embeds the assistant did not write it,
+# and no text may say it did (issue 20's review). Every response, the words the turns and the
+# response generator put around them, and every text in bot/*.yml.
+CLINIC_AUTHOR = re.compile(r"clinic'?s article|clinic article|clinic blog", re.I)
+
+
+def test_no_visible_text_calls_the_article_the_clinics(
+    domain_responses: Dict[str, List[Dict[str, Any]]],
+) -> None:
+    texts = [(name, text) for name, value in domain_responses.items() for text in strings_in(value)]
+    for path in sorted((ROOT / "bot").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts += [(path.name, text) for text in strings_in(data)]
+    for path in sorted((ROOT / "bot").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        texts += [
+            (path.name, node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        ]
+    assert len(texts) > 200
+    assert [(where, text) for where, text in texts if CLINIC_AUTHOR.search(text)] == []
+    greeting = " ".join(domain_responses["utter_greet"][0]["text"].split())
+    assert "an article on the Modern Mindwork blog, not written by this clinic" in greeting
+    capabilities = " ".join(domain_responses["utter_capabilities"][0]["text"].split())
+    assert "(from the Modern Mindwork blog, not written by this clinic)" in capabilities
