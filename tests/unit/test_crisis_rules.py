@@ -1083,3 +1083,45 @@ def test_symptoms_now_and_other_danger_beside_old_symptoms_stand(nlp: Any, text:
 def test_someone_elses_side_effect_asked_about_is_not_danger_now(nlp: Any, text: str) -> None:
     standing, _ = standing_and_explained(nlp, text)
     assert standing == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do i need a ride home afterwards",
+        "can my husband pick me up after the session",
+        "am i allowed to drive home after my infusion",
+        "is there parking near the clinic",
+        "where do i park when i arrive",
+        "should i eat before the appointment or come fasting",
+        "can i take an uber back from there",
+    ],
+)
+def test_practical_questions_about_a_visit_are_questions(nlp: Any, text: str) -> None:
+    # The classifier alone cannot make them a crisis turn (at most a check-in, with the lines).
+    assert "question" in spans(nlp, text, CONTEXT_SPANS)
+    assert spans(nlp, text, CRISIS_SPANS) == []
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("im going to drive my car into a wall tonight", "suicidal_direct"),
+        ("i parked at the bridge and im going to jump", "plan_means_timing"),
+        ("i havent eaten in days and i took the whole bottle before bed", "overdose"),
+    ],
+)
+def test_danger_beside_a_visits_words_stays_a_crisis(nlp: Any, text: str, category: str) -> None:
+    assert spans(nlp, text, CRISIS_SPANS), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from the bridge we watched the salmon about to jump the weir",
+        "the kids on the roof of the shed want to jump on the trampoline",
+    ],
+)
+def test_jumping_for_fun_is_not_a_high_place_crisis(nlp: Any, text: str) -> None:
+    assert "suicidal_direct" not in spans(nlp, text, CRISIS_SPANS)
+    assert "plan_means_timing" not in spans(nlp, text, CRISIS_SPANS)
