@@ -274,6 +274,7 @@ class _Words:
     chat_or: str  # " or [chat online](url)", after how to reach the US line
     other_language: str  # "en inglés": the line answers only in English (Spanish cards)
     closed_now: str  # "closed now": a clinic's line outside its hours
+    directory: str  # where a region without lines of its own finds a free helpline
     emergency: str  # "In an emergency, call {numbers}"
     numbers_or: str  # " or "
     in_us: str
@@ -300,6 +301,7 @@ _WORDS = {
         chat_or=" or [chat online]({url})",
         other_language="",
         closed_now="closed now",
+        directory="find a free helpline where you are at [findahelpline.com]({url})",
         emergency="In an emergency, call {numbers}",
         numbers_or=" or ",
         in_us="In the US: {reach}, or call **911** in an emergency",
@@ -330,6 +332,7 @@ _WORDS = {
         chat_or=" o [chatea en línea]({url})",
         other_language="en inglés",
         closed_now="cerrado ahora",
+        directory="busca una línea gratuita de tu país en [findahelpline.com]({url})",
         emergency="En una emergencia, llama al {numbers}",
         numbers_or=" o al ",
         in_us="En EE. UU.: {reach}; en una emergencia, llama al **911**",
@@ -499,6 +502,9 @@ def crisis_resources(
     else:
         where = words.anywhere
     items.append(f"- {where}: {words.local_number}")
+    if not regional:
+        directory = words.directory.format(url=HELPLINE_DIRECTORY)
+        items.append(f"- {directory[:1].upper()}{directory[1:]}")
     return f"**{lead or words.lead}**\n" + "\n".join(items)
 
 
@@ -508,6 +514,8 @@ def _region_name(regional: Any, language: str) -> str:
     return str(regional.region_name)
 
 
+# Free lines in many countries, for a region without lines of its own in the directory.
+HELPLINE_DIRECTORY = "https://findahelpline.com"
 REMINDER_LEAD = "If you are still in danger:"
 REMINDER_LEAD_ES = "Si sigues en peligro:"
 # The unavailable turn's short form of the lines, when nothing suggests danger.
@@ -544,6 +552,7 @@ def crisis_reminder(
         ways.append(f"{emergency[:1].lower()}{emergency[1:]} ({links})")
     else:
         ways.append(words.local_number)
+        ways.append(words.directory.format(url=HELPLINE_DIRECTORY))
     default_lead = REMINDER_LEAD_ES if language == SPANISH else REMINDER_LEAD
     return f"**{lead or default_lead}** {'; '.join(ways)}."
 

@@ -191,6 +191,16 @@ def test_the_reminder_says_when_the_clinics_line_is_closed() -> None:
     assert reminder.index("988") < reminder.index("Our on-call nurse")
 
 
+def test_a_region_without_lines_gets_a_helpline_directory_not_a_universal_us_number() -> None:
+    card = crisis_resources("ZZ", None)
+    assert "- Wherever you are: call your local emergency number" in card
+    assert "[findahelpline.com](https://findahelpline.com)" in card
+    assert "- In the US: " in card  # the US lines, labelled as the US's
+    reminder = crisis_reminder("ZZ", None)
+    assert "local emergency number" in reminder and "https://findahelpline.com" in reminder
+    assert "findahelpline" not in crisis_resources("GB", None)
+
+
 def test_a_line_named_by_its_number_is_not_named_twice() -> None:
     ireland = crisis_resources("IE", None)
     assert "- Text **50808** (24/7): [text 50808](sms:50808)" in ireland
