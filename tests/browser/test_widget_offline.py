@@ -140,3 +140,17 @@ def test_a_message_that_cannot_be_sent_shows_the_regions_lines_beside_the_error(
     expect(status.get_by_role("button", name="Retry")).to_be_visible()
     # The crisis panel stays closed: nobody had to look for it.
     expect(chat.locator("#crisis")).to_be_hidden()
+
+
+def test_a_lines_chat_link_sits_in_its_row_with_the_call_and_text_links(page: Page) -> None:
+    clinic_page(page, 'data-region="US"', chat_up=True)
+    page.get_by_role("button", name=LAUNCHER).click()
+    chat = page.frame_locator(FRAME)
+    chat.get_by_role("button", name="Crisis help").click()
+    lifeline = chat.locator("#crisis-body li").filter(has_text="Suicide & Crisis Lifeline")
+    row = lifeline.locator(".actions")
+    expect(row.locator("a")).to_have_count(3)
+    expect(row.get_by_role("link", name="chat online")).to_have_attribute(
+        "href", "https://988lifeline.org/chat"
+    )
+    expect(row.locator("a[href='tel:988']")).to_be_visible()

@@ -115,14 +115,18 @@
   function isPhoneLink(node) {
     return node.nodeType === 1 && node.tagName === "A" && /^(tel|sms):/i.test(node.getAttribute("href"));
   }
+  // A line's web chat link ("chat online") joins its row, but only a row with a phone link.
+  function isLineLink(node) {
+    return isPhoneLink(node) || (node.nodeType === 1 && node.tagName === "A" && /^https:/i.test(node.getAttribute("href")));
+  }
   function actionRow(block) {
     var trailing = [], node = block.lastChild;
-    while (node && (isPhoneLink(node) || (node.nodeType === 3 && SEPARATOR.test(node.data)))) {
+    while (node && (isLineLink(node) || (node.nodeType === 3 && SEPARATOR.test(node.data)))) {
       trailing.unshift(node);
       node = node.previousSibling;
     }
-    var links = trailing.filter(isPhoneLink);
-    if (!links.length) return;
+    var links = trailing.filter(isLineLink);
+    if (!trailing.some(isPhoneLink)) return;
     trailing.forEach(function (n) { block.removeChild(n); });
     var textEnd = block.lastChild;
     if (textEnd && textEnd.nodeType === 3) textEnd.data = textEnd.data.replace(/:\s*$/, "");
