@@ -378,7 +378,9 @@ def test_hostile_attribute_values_are_ignored_with_a_warning(
         "region",
     ]
     assert all("alert" not in w and "<" not in w for w in warnings)
-    expect(chat.locator("#subtitle")).to_have_text("Automated assistant · general information only")
+    expect(chat.locator("#subtitle")).to_have_text(
+        "Automated assistant · no one at the clinic reads this chat"
+    )
     frame_src = page.locator(FRAME).get_attribute("src") or ""
     assert frame_src.endswith("#host=" + quote(servers["demo_origin"], safe=""))
     launcher = page.get_by_role("button", name=LAUNCHER)
