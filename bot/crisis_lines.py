@@ -23,8 +23,10 @@ class HelpLine:
 
     A line may take calls, texts or both, each on its own number. A text line may ask for a word
     to start the conversation ("text SHOUT to 85258"); a call line may ask for a key press to
-    reach a service in another language ("call 988 and press 2"). `hours` is shown as given
-    ("24/7"); None shows none, as for a clinic's line whose hours nobody stated.
+    reach a service in another language ("call 988 and press 2"). `chat` is the address of the
+    line's web chat, if it has one. `hours` is shown as given ("24/7"); None shows none, as for a
+    clinic's line whose hours nobody stated. `language` is the language the line answers in
+    ("en", "es"); None when nobody said (a clinic's own line), and then nothing is said of it.
     """
 
     name: str
@@ -33,6 +35,13 @@ class HelpLine:
     text_keyword: Optional[str] = None
     call_option: Optional[str] = None
     hours: Optional[str] = None
+    chat: Optional[str] = None
+    language: Optional[str] = None
+
+    def named_by_number(self) -> bool:
+        """True when the line's name is only its number ("50808"), so it need not be repeated."""
+        digits = self.name.replace(" ", "")
+        return digits in {(number or "").replace(" ", "") for number in (self.call, self.text)}
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,12 @@ _LINE_FIELDS = {
     "text_keyword": re.compile(r"^[A-Za-z0-9]{1,20}$"),
     "call_option": re.compile(r"^[0-9]$"),
     "hours": re.compile(r"^[\w .,:'&/+-]{1,60}$"),
+    # An https address with nothing Markdown reads: no parentheses, brackets or spaces.
+    "chat": re.compile(r"^https://[A-Za-z0-9.-]{1,60}(/[A-Za-z0-9._~/-]{0,100})?$"),
+    "language": re.compile(r"^[a-z]{2}$"),
 }
+# The language of a directory line nobody marked: the services listed answer in English.
+DEFAULT_LANGUAGE = "en"
 _EMERGENCY = re.compile(r"^[0-9]{2,4}$")
 _REGION_KEYS = {"name", "name_es", "lines", "emergency", "spanish_lines"}
 
@@ -80,7 +94,7 @@ def _text(value: Any, pattern: re.Pattern, where: str) -> str:
     return value
 
 
-def _line(data: Any, where: str) -> HelpLine:
+def _line(data: Any, where: str, language: str = DEFAULT_LANGUAGE) -> HelpLine:
     if not isinstance(data, Mapping):
         raise CrisisLinesError(f"{where}: must be a mapping")
     unknown = set(data) - set(_LINE_FIELDS)
@@ -93,13 +107,14 @@ def _line(data: Any, where: str) -> HelpLine:
         for key, value in data.items()
         if value is not None
     }
+    fields.setdefault("language", language)
     return HelpLine(**fields)
 
 
-def _lines(data: Any, where: str) -> Tuple[HelpLine, ...]:
+def _lines(data: Any, where: str, language: str = DEFAULT_LANGUAGE) -> Tuple[HelpLine, ...]:
     if not isinstance(data, list) or not data:
         raise CrisisLinesError(f"{where}: must be a non-empty list of lines")
-    return tuple(_line(item, f"{where}[{index}]") for index, item in enumerate(data))
+    return tuple(_line(item, f"{where}[{index}]", language) for index, item in enumerate(data))
 
 
 def directory_from(data: Any, source: str = "crisis lines") -> CrisisDirectory:
@@ -134,7 +149,10 @@ def directory_from(data: Any, source: str = "crisis lines") -> CrisisDirectory:
             ),
         )
         if entry.get("spanish_lines") is not None:
-            spanish[region] = _lines(entry["spanish_lines"], f"{where}.spanish_lines")
+            lines = _lines(entry["spanish_lines"], f"{where}.spanish_lines", "es")
+            if any(line.language != "es" for line in lines):
+                raise CrisisLinesError(f"{where}.spanish_lines: a line here answers in Spanish")
+            spanish[region] = lines
     return CrisisDirectory(by_region, spanish)
 
 

@@ -25,6 +25,7 @@ from bot.crisis_conversation import (
     ConversationState,
 )
 from bot.crisis_lines import CRISIS_LINES_BY_REGION, HelpLine, crisis_lines_for, spanish_lines_for
+from bot.line_hours import open_now
 from bot.marker import (
     ADVICE,
     ANSWER,
@@ -269,6 +270,11 @@ class _Words:
     call_link: str  # "call 988"
     text_link: str
     text_word_link: str
+    chat_link: str  # "chat online"
+    chat_or: str  # " or [chat online](url)", after how to reach the US line
+    other_language: str  # "en inglés": the line answers only in English (Spanish cards)
+    closed_now: str  # "closed now": a clinic's line outside its hours
+    directory: str  # where a region without lines of its own finds a free helpline
     emergency: str  # "In an emergency, call {numbers}"
     numbers_or: str  # " or "
     in_us: str
@@ -291,6 +297,11 @@ _WORDS = {
         call_link="call {n}",
         text_link="text {n}",
         text_word_link="text {w} to {n}",
+        chat_link="chat online",
+        chat_or=" or [chat online]({url})",
+        other_language="",
+        closed_now="closed now",
+        directory="find a free helpline where you are at [findahelpline.com]({url})",
         emergency="In an emergency, call {numbers}",
         numbers_or=" or ",
         in_us="In the US: {reach}, or call **911** in an emergency",
@@ -317,6 +328,11 @@ _WORDS = {
         call_link="llamar al {n}",
         text_link="mensaje al {n}",
         text_word_link="enviar {w} al {n}",
+        chat_link="chatear en línea",
+        chat_or=" o [chatea en línea]({url})",
+        other_language="en inglés",
+        closed_now="cerrado ahora",
+        directory="busca una línea gratuita de tu país en [findahelpline.com]({url})",
         emergency="En una emergencia, llama al {numbers}",
         numbers_or=" o al ",
         in_us="En EE. UU.: {reach}; en una emergencia, llama al **911**",
@@ -366,14 +382,31 @@ def _links(line: HelpLine, words: _Words) -> List[str]:
             n=line.text, w=line.text_keyword
         )
         links.append(f"[{label}](sms:{_dialable(line.text)})")
+    if line.chat:
+        links.append(f"[{words.chat_link}]({line.chat})")
     return links
 
 
-def _help_line(line: HelpLine, words: _Words) -> str:
+def _about(line: HelpLine, words: _Words, closed: bool = False) -> List[str]:
+    """Who answers and when: the name (unless it is only the number just given), the hours,
+    "closed now" for a clinic's line outside them, and, in a Spanish card, "en inglés" for a
+    line that answers only in English."""
+    about = [] if line.named_by_number() else [line.name]
+    if line.hours:
+        about.append(line.hours)
+    if closed:
+        about.append(words.closed_now)
+    if words.other_language and line.language and line.language != SPANISH:
+        about.append(words.other_language)
+    return about
+
+
+def _help_line(line: HelpLine, words: _Words, closed: bool = False) -> str:
     """One line of the crisis card: how to reach it, who answers and when, then its links."""
     reach = _reach(line, words)
-    about = line.name + (f", {line.hours}" if line.hours else "")
-    return f"{reach[:1].upper()}{reach[1:]} ({about}): {' · '.join(_links(line, words))}"
+    about = ", ".join(_about(line, words, closed))
+    about = f" ({about})" if about else ""
+    return f"{reach[:1].upper()}{reach[1:]}{about}: {' · '.join(_links(line, words))}"
 
 
 def _emergency_numbers(numbers: Sequence[str], words: _Words) -> str:
@@ -404,15 +437,33 @@ CRISIS_LEAD = _WORDS[ENGLISH].lead
 CHECK_IN_LEAD = "If you are thinking of hurting yourself, or you may be in danger, reach out now:"
 
 
-def _lines_in(region: str, clinic_line: Optional[HelpLine], language: str) -> List[HelpLine]:
-    """The lines a turn lists, in order: the clinic's, those that answer in the turn's language,
-    then the region's others."""
+def _clinic_open(
+    clinic_line: Optional[HelpLine], zone: Optional[str], now: Optional[datetime]
+) -> Optional[bool]:
+    """Whether the clinic's line is open now: True (24/7, or open by its hours in its time zone),
+    False (closed by its hours), None (no line, no hours, or hours that cannot be read)."""
+    return open_now(clinic_line.hours, zone, now) if clinic_line else None
+
+
+def _lines_in(
+    region: str,
+    clinic_line: Optional[HelpLine],
+    language: str,
+    zone: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> List[HelpLine]:
+    """The lines a turn lists, in order: the clinic's when it is open now, those that answer in
+    the turn's language, the region's others (all open day and night), then the clinic's when it
+    is closed now or its hours cannot be read, so it is never listed as if always open."""
     regional = crisis_lines_for(region)
     own = list(regional.lines if regional else [])
     in_language = list(spanish_lines_for(region)) if language == SPANISH else []
     taken = {number for line in in_language for number in (line.call, line.text) if number}
     others = [line for line in own if not ({line.call, line.text} - {None}) <= taken]
-    return ([clinic_line] if clinic_line else []) + in_language + others
+    clinic = [clinic_line] if clinic_line else []
+    if _clinic_open(clinic_line, zone, now):
+        return clinic + in_language + others
+    return in_language + others + clinic
 
 
 def crisis_resources(
@@ -420,11 +471,18 @@ def crisis_resources(
     clinic_line: Optional[HelpLine],
     lead: Optional[str] = None,
     language: str = ENGLISH,
+    zone: Optional[str] = None,
+    now: Optional[datetime] = None,
 ) -> str:
-    """Crisis lines for the region, with tap-to-call and tap-to-text links, most urgent first."""
+    """Crisis lines for the region, with tap-to-call and tap-to-text links, most urgent first.
+    `zone` and `now` say whether the clinic's own line is open (`bot.line_hours`)."""
     words = _words(language)
     regional = crisis_lines_for(region)
-    items = [f"- {_help_line(line, words)}" for line in _lines_in(region, clinic_line, language)]
+    closed = _clinic_open(clinic_line, zone, now) is False
+    items = [
+        f"- {_help_line(line, words, closed and line is clinic_line)}"
+        for line in _lines_in(region, clinic_line, language, zone, now)
+    ]
     if regional and regional.emergency:
         numbers = _emergency_numbers(regional.emergency, words)
         links = _emergency_links(regional.emergency, words)
@@ -433,7 +491,10 @@ def crisis_resources(
         # The US line in the turn's language, for a visitor outside the US.
         us_lines = spanish_lines_for("US") if language == SPANISH else ()
         us_line = us_lines[0] if us_lines else CRISIS_LINES_BY_REGION["US"].lines[0]
-        items.append(f"- {words.in_us.format(reach=_reach(us_line, words))}")
+        reach = _reach(us_line, words)
+        if us_line.chat:
+            reach += words.chat_or.format(url=us_line.chat)
+        items.append(f"- {words.in_us.format(reach=reach)}")
     if regional:
         # Spanish contracts "de el" to "del" ("Fuera del Reino Unido").
         where = words.outside.format(region=_region_name(regional, language))
@@ -441,6 +502,9 @@ def crisis_resources(
     else:
         where = words.anywhere
     items.append(f"- {where}: {words.local_number}")
+    if not regional:
+        directory = words.directory.format(url=HELPLINE_DIRECTORY)
+        items.append(f"- {directory[:1].upper()}{directory[1:]}")
     return f"**{lead or words.lead}**\n" + "\n".join(items)
 
 
@@ -450,6 +514,8 @@ def _region_name(regional: Any, language: str) -> str:
     return str(regional.region_name)
 
 
+# Free lines in many countries, for a region without lines of its own in the directory.
+HELPLINE_DIRECTORY = "https://findahelpline.com"
 REMINDER_LEAD = "If you are still in danger:"
 REMINDER_LEAD_ES = "Si sigues en peligro:"
 # The unavailable turn's short form of the lines, when nothing suggests danger.
@@ -462,15 +528,23 @@ def crisis_reminder(
     clinic_line: Optional[HelpLine],
     lead: Optional[str] = None,
     language: str = ENGLISH,
+    zone: Optional[str] = None,
+    now: Optional[datetime] = None,
 ) -> str:
     """One paragraph that keeps the crisis resources within reach on every turn after a crisis:
-    every line of the region and its emergency number, with the clinic's line added."""
+    every line of the region and its emergency number, with the clinic's line added (with its
+    hours, and "closed now" when it is)."""
     words = _words(language)
     regional = crisis_lines_for(region)
     lines = _lines_in(region, None, language) + ([clinic_line] if clinic_line else [])
-    ways = [
-        f"{_reach(line, words)} ({line.name}: {' · '.join(_links(line, words))})" for line in lines
-    ]
+    closed = _clinic_open(clinic_line, zone, now) is False
+    ways = []
+    for line in lines:
+        about = _about(line, words, closed) if line is clinic_line else _about(line, words)
+        if line is not clinic_line and line.hours:
+            about.remove(line.hours)  # the region's lines are all open day and night
+        named = f"{', '.join(about)}: " if about else ""
+        ways.append(f"{_reach(line, words)} ({named}{' · '.join(_links(line, words))})")
     if regional and regional.emergency:
         numbers = regional.emergency
         emergency = words.emergency.format(numbers=_emergency_numbers(numbers, words))
@@ -478,6 +552,7 @@ def crisis_reminder(
         ways.append(f"{emergency[:1].lower()}{emergency[1:]} ({links})")
     else:
         ways.append(words.local_number)
+        ways.append(words.directory.format(url=HELPLINE_DIRECTORY))
     default_lead = REMINDER_LEAD_ES if language == SPANISH else REMINDER_LEAD
     return f"**{lead or default_lead}** {'; '.join(ways)}."
 
@@ -488,9 +563,17 @@ def danger_line(region: str) -> str:
     if not regional:
         return "If you're in danger, call your local emergency number."
     words = _words(ENGLISH)
-    reach = " or ".join(f"{_reach(line, words)} ({line.name})" for line in regional.lines)
+    reach = " or ".join(
+        _reach(line, words) + ("" if line.named_by_number() else f" ({line.name})")
+        for line in regional.lines
+    )
     numbers = _emergency_numbers(regional.emergency, words)
     return f"If you're in danger, {reach}; in an emergency, call {numbers}."
+
+
+def _clinic_hours(context: TurnContext) -> Dict[str, Any]:
+    """What says whether the clinic's line is open now: its time zone and the turn's moment."""
+    return {"zone": context.settings.crisis_timezone, "now": context.now}
 
 
 def _dialable(phone: str) -> str:
@@ -518,6 +601,7 @@ def compose_turn(
     if kind == CLINIC_ANSWER:
         text, shows_clinic_words = clinic_words(topic, text, context)
     clinic_line = context.settings.crisis_line
+    hours = _clinic_hours(context)
     urgent = response_name in URGENT_RESPONSES
     parts: List[str] = []
     acknowledged = acknowledges(kind, context)
@@ -526,7 +610,7 @@ def compose_turn(
             parts.append(emergency_first(context.region, language))
         elif urgent:
             parts.append(danger_now(context.region, language))
-        parts.append(crisis_resources(context.region, clinic_line, language=language))
+        parts.append(crisis_resources(context.region, clinic_line, language=language, **hours))
     if kind == ADVICE or acknowledged:
         parts.append(acknowledgement(context))
     nearest = kind == ANSWER and context.nearest
@@ -535,7 +619,7 @@ def compose_turn(
     parts.append(crisis_conversation.plan_question_lead(response_name, conversation, language))
     parts.append(text)
     if response_name == FINISHED_PLAN:
-        lines = crisis_reminder(context.region, clinic_line, language=language)
+        lines = crisis_reminder(context.region, clinic_line, language=language, **hours)
         lines = lines.split("** ", 1)[-1]  # the lines without the reminder's bold lead
         parts.append(crisis_conversation.plan_text(conversation.plan, language, lines))
     if response_name == GREETING:
@@ -552,11 +636,11 @@ def compose_turn(
     carries_lines = kind == CRISIS or urgent
     if response_name == LANGUAGE_RESPONSE:
         # Not read, so not known to be safe: the lines, in the reader's language where we can.
-        parts.append(crisis_resources(context.region, clinic_line, language=language))
+        parts.append(crisis_resources(context.region, clinic_line, language=language, **hours))
         carries_lines = True
     elif not carries_lines and (inside or context.crisis_earlier or lines_always):
         lead = None if inside or context.crisis_earlier else _unavailable_lead(language)
-        parts.append(crisis_reminder(context.region, clinic_line, lead, language))
+        parts.append(crisis_reminder(context.region, clinic_line, lead, language, **hours))
         carries_lines = True
     footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
     if kind == CLINIC_ANSWER:
@@ -656,7 +740,11 @@ def compose_check_in(
     acknowledged = acknowledges(answer_kind, context)
     nearest = answer_kind == ANSWER and context.nearest
     parts: List[str] = [(question.get("text") or "").strip()]
-    parts.append(crisis_resources(context.region, context.settings.crisis_line, CHECK_IN_LEAD))
+    parts.append(
+        crisis_resources(
+            context.region, context.settings.crisis_line, CHECK_IN_LEAD, **_clinic_hours(context)
+        )
+    )
     full = (answer.get("text") or "").strip()
     shows_clinic_words = False
     if answer_kind == CLINIC_ANSWER:

@@ -29,7 +29,14 @@ from sanic.response import HTTPResponse
 
 from bot.crisis_lines import CRISIS_LINES_BY_REGION
 from bot.settings import PROJECT_ROOT, Settings, load_settings, page_field_rules
-from bot.turns import NOTICE, TurnContext, compose_turn, crisis_resources
+from bot.turns import (
+    NOTICE,
+    UNAVAILABLE_LINES_LEAD,
+    TurnContext,
+    compose_turn,
+    crisis_reminder,
+    crisis_resources,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 WEBHOOK_PATH = "/webhooks/rest/webhook"
@@ -98,6 +105,11 @@ def widget_config(settings: Settings) -> Dict[str, Any]:
         region: crisis_resources(region, settings.crisis_line) for region in CRISIS_LINES_BY_REGION
     }
     regions[OTHER_REGION] = crisis_resources(OTHER_REGION, settings.crisis_line)
+    # The short form, shown beside the error when a message cannot be sent: nobody read it.
+    short = {
+        region: crisis_reminder(region, settings.crisis_line, UNAVAILABLE_LINES_LEAD)
+        for region in regions
+    }
     # The greeting names the region's lines, and a page may name another region than the
     # deployment's: the chat page picks the one for its region.
     by_region = {region: greeting_in(region)["text"] for region in regions}
@@ -113,6 +125,7 @@ def widget_config(settings: Settings) -> Dict[str, Any]:
         "known_regions": sorted(CRISIS_LINES_BY_REGION),
         "other_region": OTHER_REGION,
         "crisis": regions,
+        "crisis_short": short,
         "host_origins": frame_ancestors(settings),
         "max_message_chars": settings.max_message_chars,
         "page_fields": page_field_rules(),

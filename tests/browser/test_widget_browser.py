@@ -40,8 +40,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = ROOT / "results" / "screenshots"
-FRAME = "iframe[title='Chat with the clinic assistant']"
-LAUNCHER = "Questions? Chat with us"
+FRAME = 'iframe[title="The clinic\'s automated information assistant"]'
+LAUNCHER = "Ask our information assistant"
 ANSWER_TIMEOUT_MS = 45_000
 NOTICE = "This is general information, not medical advice."
 CONVERSATION_ID = "JSON.parse(sessionStorage.getItem('mindwork-widget:v1')).id"
@@ -378,7 +378,9 @@ def test_hostile_attribute_values_are_ignored_with_a_warning(
         "region",
     ]
     assert all("alert" not in w and "<" not in w for w in warnings)
-    expect(chat.locator("#subtitle")).to_have_text("Automated assistant · general information only")
+    expect(chat.locator("#subtitle")).to_have_text(
+        "Automated assistant · no one at the clinic reads this chat"
+    )
     frame_src = page.locator(FRAME).get_attribute("src") or ""
     assert frame_src.endswith("#host=" + quote(servers["demo_origin"], safe=""))
     launcher = page.get_by_role("button", name=LAUNCHER)
@@ -456,7 +458,9 @@ def test_the_chat_page_reads_the_page_values_by_the_servers_rules(
         "region": "gb",
     }
     page.goto(f"{widget_origin(servers)}/widget/chat#{urlencode(values)}")
-    expect(page.locator("#subtitle")).to_have_text("Bright Path Clinic · automated assistant")
+    expect(page.locator("#subtitle")).to_have_text(
+        "Bright Path Clinic · automated assistant · no one there reads this chat"
+    )
     expect(page.locator(".turn.bot").first).to_contain_text("116 123")  # the UK's lines
     expect(page.locator("#crisis-body")).to_contain_text("85258")
     with page.expect_request("**/webhooks/rest/webhook") as sent:
@@ -694,9 +698,10 @@ def test_with_the_server_unreachable_the_loader_still_gives_crisis_help(
         expect(fallback.locator(f"a[href='{href}']")).to_be_visible()
     expect(fallback.get_by_role("link", name="Call 988")).to_have_count(1)
     # Every line of the region, with its hours and each way in with its own verb.
-    expect(fallback).to_contain_text("Samaritans (24/7): Call 116 123")
-    expect(fallback).to_contain_text("Shout (24/7): Text SHOUT to 85258")
-    expect(fallback).to_contain_text("In an emergency: Call 999")
+    expect(fallback).to_contain_text("In the UK: Samaritans (24/7) Call 116 123")
+    expect(fallback).to_contain_text("In the UK: Shout (24/7) Text SHOUT to 85258")
+    expect(fallback).to_contain_text("In the UK, in an emergency: Call 999")
+    expect(fallback).to_contain_text("In the US, in an emergency: Call 911")
     expect(fallback).to_contain_text("Outside the UK: call your local emergency number")
     expect(fallback).to_contain_text("To reach Bright Path Clinic: Call +1 555 010 0199")
     shot(page, "10-server-unreachable-fallback")

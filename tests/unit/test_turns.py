@@ -6,7 +6,9 @@ import ast
 import asyncio
 import re
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Dict, List, Optional
+from zoneinfo import ZoneInfo
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -29,6 +31,9 @@ from bot.turns import (
     TurnContext,
     compose_check_in,
     compose_turn,
+    crisis_reminder,
+    crisis_resources,
+    danger_line,
     in_language,
     kind_of,
     short_answer,
@@ -130,13 +135,111 @@ def test_crisis_resources_come_first_with_call_and_text_links(
     assert GENERAL_REFERRAL not in us["text"]
 
 
-def test_a_clinic_crisis_line_is_listed_first() -> None:
-    context = TurnContext(
-        Settings(crisis_line=HelpLine("Our on-call nurse", call="555 0100")), ClinicContact(), "US"
+# A Wednesday, in the clinic's time zone: 10:00 (open on weekdays 9-17) and 22:00 (closed).
+WEDNESDAY_10 = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
+WEDNESDAY_22 = datetime(2026, 12, 2, 22, 0, tzinfo=ZoneInfo("America/Chicago"))
+
+
+def clinic_crisis_text(hours: Optional[str], now: datetime, zone: Optional[str] = None) -> str:
+    settings = Settings(
+        crisis_line=HelpLine("Our on-call nurse", call="555 0100", hours=hours),
+        crisis_timezone=zone or "America/Chicago",
     )
-    text = compose_turn("utter_crisis", {"text": "We care."}, context)["text"]
-    assert text.index("Our on-call nurse") < text.index("988")
-    assert "(tel:5550100)" in text
+    context = TurnContext(settings, ClinicContact(), "US", now=now)
+    return compose_turn("utter_crisis", {"text": "We care."}, context)["text"]
+
+
+def test_a_clinic_crisis_line_open_now_or_always_is_listed_first() -> None:
+    for hours, now in (("24/7", WEDNESDAY_22), ("Mon-Fri 9:00-17:00", WEDNESDAY_10)):
+        text = clinic_crisis_text(hours, now)
+        assert text.index("Our on-call nurse") < text.index("988"), hours
+        assert "(tel:5550100)" in text and "closed now" not in text
+
+
+def test_a_clinic_crisis_line_closed_now_comes_after_the_lines_open_day_and_night() -> None:
+    text = clinic_crisis_text("Mon-Fri 9:00-17:00", WEDNESDAY_22)
+    assert text.index("988") < text.index("Our on-call nurse") < text.index("In an emergency")
+    assert "(Our on-call nurse, Mon-Fri 9:00-17:00, closed now): [call 555 0100]" in text
+
+
+@pytest.mark.parametrize("hours", [None, "weekdays, office hours"])
+def test_a_clinic_crisis_line_with_hours_unknown_or_unread_comes_after_with_them_as_written(
+    hours: Optional[str],
+) -> None:
+    text = clinic_crisis_text(hours, WEDNESDAY_10)
+    assert text.index("988") < text.index("Our on-call nurse") < text.index("In an emergency")
+    about = "Our on-call nurse" + (f", {hours}" if hours else "")
+    assert f"({about}): [call 555 0100]" in text and "closed now" not in text
+
+
+def test_the_unavailable_crisis_turn_says_day_or_night_only_over_lines_open_day_and_night() -> None:
+    settings = Settings(
+        crisis_line=HelpLine("Our on-call nurse", call="555 0100", hours="Mon-Fri 9:00-17:00"),
+        crisis_timezone="America/Chicago",
+    )
+    context = TurnContext(settings, ClinicContact(), "US", now=WEDNESDAY_22)
+    text = unavailable_turn(context, crisis=True)["text"]
+    lines = [line for line in text.splitlines() if line.startswith("- ")]
+    assert "988" in lines[0] and "24/7" in lines[0]
+    assert "closed now" in next(line for line in lines if "Our on-call nurse" in line)
+
+
+def test_the_reminder_says_when_the_clinics_line_is_closed() -> None:
+    line = HelpLine("Our on-call nurse", call="555 0100", hours="Mon-Fri 9:00-17:00")
+    reminder = crisis_reminder("US", line, zone="America/Chicago", now=WEDNESDAY_22)
+    assert "(Our on-call nurse, Mon-Fri 9:00-17:00, closed now: [call 555 0100]" in reminder
+    assert reminder.index("988") < reminder.index("Our on-call nurse")
+
+
+def test_a_region_without_lines_gets_a_helpline_directory_not_a_universal_us_number() -> None:
+    card = crisis_resources("ZZ", None)
+    assert "- Wherever you are: call your local emergency number" in card
+    assert "[findahelpline.com](https://findahelpline.com)" in card
+    assert "- In the US: " in card  # the US lines, labelled as the US's
+    reminder = crisis_reminder("ZZ", None)
+    assert "local emergency number" in reminder and "https://findahelpline.com" in reminder
+    assert "findahelpline" not in crisis_resources("GB", None)
+
+
+def test_a_line_named_by_its_number_is_not_named_twice() -> None:
+    ireland = crisis_resources("IE", None)
+    assert "- Text **50808** (24/7): [text 50808](sms:50808)" in ireland
+    assert "(50808" not in ireland and "(50808" not in crisis_reminder("IE", None)
+    assert "(50808)" not in danger_line("IE")
+    line = HelpLine("555 0100", call="555 0100")
+    assert "- Call **555 0100**: [call 555 0100](tel:5550100)" in crisis_resources("US", line)
+
+
+def test_australias_lifeline_takes_texts_on_its_own_number() -> None:
+    text = crisis_resources("AU", None)
+    assert "Call **13 11 14**, or text **0477 13 11 14** (Lifeline, 24/7)" in text
+    assert "(tel:131114)" in text and "(sms:0477131114)" in text
+
+
+def test_988_offers_its_chat_in_english_and_in_spanish() -> None:
+    us = crisis_resources("US", None)
+    assert "[chat online](https://988lifeline.org/chat)" in us
+    spanish = crisis_resources("US", None, language="es")
+    assert "[chatear en línea](https://988lifeline.org/es/chat)" in spanish
+    # Outside the US, the US line comes with its chat too.
+    assert "[chat online](https://988lifeline.org/chat)" in crisis_resources("GB", None)
+    assert "https://988lifeline.org/chat" in crisis_reminder("US", None)
+
+
+def test_a_spanish_card_says_which_services_answer_only_in_english() -> None:
+    spanish = crisis_resources("US", None, language="es")
+    own = next(line for line in spanish.splitlines() if "en español" in line)
+    assert "en inglés" not in own
+    uk = crisis_resources("GB", None, language="es")
+    assert "(Samaritans, 24/7, en inglés)" in uk and "(Shout, 24/7, en inglés)" in uk
+    # The US line for a visitor outside the US is the Spanish one: nothing to mark.
+    in_us = next(line for line in uk.splitlines() if line.startswith("- En EE. UU."))
+    assert "en inglés" not in in_us and "https://988lifeline.org/es/chat" in in_us
+    assert "Samaritans, en inglés" in crisis_reminder("GB", None, language="es")
+    # Nobody said what the clinic's line speaks: nothing is said of it.
+    nurse = crisis_resources("US", HelpLine("Our nurse", call="555 0100"), language="es")
+    assert "(Our nurse): " in nurse
+    assert "en inglés" not in crisis_resources("US", None)
 
 
 def test_advice_offers_the_topics_nearest_to_the_message() -> None:
@@ -473,7 +576,8 @@ def test_every_line_of_the_region_is_listed_with_its_own_verb_link_and_hours(reg
     items = [line for line in text.splitlines() if line.startswith("- ")]
     regional = CRISIS_LINES_BY_REGION[region]
     for line in regional.lines:
-        item = next(item for item in items if f"({line.name}, {line.hours})" in item)
+        about = line.hours if line.named_by_number() else f"{line.name}, {line.hours}"
+        item = next(item for item in items if f"({about})" in item)
         links = LINK.findall(item)
         if line.call:
             assert item.startswith(f"- Call {'or text ' if line.text == line.call else ''}**")
@@ -484,7 +588,7 @@ def test_every_line_of_the_region_is_listed_with_its_own_verb_link_and_hours(reg
             assert (label, f"sms:{line.text}") in links
         elif line.text:
             assert f"text **{line.text}**" in item.lower()
-            assert ("text " + line.text, f"sms:{line.text}") in links
+            assert ("text " + line.text, f"sms:{line.text.replace(' ', '')}") in links
     for number in regional.emergency:
         assert f"**{number}**" in text and f"(tel:{number})" in text
 
@@ -494,7 +598,7 @@ def test_the_uk_and_ireland_have_their_text_lines() -> None:
     assert "- Text **SHOUT** to **85258** (Shout, 24/7): [text SHOUT to 85258](sms:85258)" in uk
     assert "(tel:116123)" in uk and "(tel:999)" in uk
     ireland = crisis_text("IE")
-    assert "- Text **50808** (50808, 24/7): [text 50808](sms:50808)" in ireland
+    assert "- Text **50808** (24/7): [text 50808](sms:50808)" in ireland
     assert "call **112** or **999**" in ireland and "(tel:112)" in ireland
     assert "(tel:999)" in ireland and "(tel:116123)" in ireland
 

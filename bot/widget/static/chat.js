@@ -34,7 +34,9 @@
   if (config.host_origins.indexOf(hostOrigin) < 0) hostOrigin = null;
   var accent = fragment.get("accent");
   if (accent && /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(accent)) applyAccent(accent);
-  if (metadata.clinic_name) $("subtitle").textContent = metadata.clinic_name + " · automated assistant";
+  if (metadata.clinic_name) {
+    $("subtitle").textContent = metadata.clinic_name + " · automated assistant · no one there reads this chat";
+  }
 
   function applyAccent(hex) {
     var h = hex.slice(1);
@@ -113,14 +115,18 @@
   function isPhoneLink(node) {
     return node.nodeType === 1 && node.tagName === "A" && /^(tel|sms):/i.test(node.getAttribute("href"));
   }
+  // A line's web chat link ("chat online") joins its row, but only a row with a phone link.
+  function isLineLink(node) {
+    return isPhoneLink(node) || (node.nodeType === 1 && node.tagName === "A" && /^https:/i.test(node.getAttribute("href")));
+  }
   function actionRow(block) {
     var trailing = [], node = block.lastChild;
-    while (node && (isPhoneLink(node) || (node.nodeType === 3 && SEPARATOR.test(node.data)))) {
+    while (node && (isLineLink(node) || (node.nodeType === 3 && SEPARATOR.test(node.data)))) {
       trailing.unshift(node);
       node = node.previousSibling;
     }
-    var links = trailing.filter(isPhoneLink);
-    if (!links.length) return;
+    var links = trailing.filter(isLineLink);
+    if (!trailing.some(isPhoneLink)) return;
     trailing.forEach(function (n) { block.removeChild(n); });
     var textEnd = block.lastChild;
     if (textEnd && textEnd.nodeType === 3) textEnd.data = textEnd.data.replace(/:\s*$/, "");
@@ -271,6 +277,9 @@
     announcer.textContent = "";
     setTimeout(function () { announcer.textContent = text; }, 50);
   }
+  // A message that could not be sent was read by nobody: the region's lines go beside the error,
+  // from the page's own config, so no one has to find "Crisis help" first.
+  var shortLines = config.crisis_short[region] || config.crisis_short[config.other_region];
   function setStatus(kind, text, retry) {
     statusBox.textContent = "";
     statusBox.className = "status" + (kind === "error" ? " error" : "");
@@ -287,6 +296,7 @@
       again.type = "button";
       again.addEventListener("click", retry);
     }
+    if (kind === "error") markdown(shortLines, statusBox.appendChild(el("div", "status-lines")));
     scrollDown(); // the status takes room from the transcript: keep the latest turn in view
   }
 

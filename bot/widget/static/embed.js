@@ -96,17 +96,20 @@
 
   // When the chat page cannot load, crisis help must not depend on the server: the lines are
   // built in. A copy of bot/crisis_lines.yml (a test keeps them equal):
-  // region: [region name, emergency numbers, lines: [name, call, text, text word, hours]].
+  // region: [region name, emergency numbers, lines: [name, call, text, text word, hours, chat]].
   var LINES = {
-    "US": ["the US", ["911"], [["988 Suicide & Crisis Lifeline", "988", "988", "", "24/7"]]],
-    "CA": ["Canada", ["911"], [["9-8-8 Suicide Crisis Helpline", "988", "988", "", "24/7"]]],
-    "GB": ["the UK", ["999"], [["Samaritans", "116 123", "", "", "24/7"],
-      ["Shout", "", "85258", "SHOUT", "24/7"]]],
-    "IE": ["Ireland", ["112", "999"], [["Samaritans", "116 123", "", "", "24/7"],
-      ["50808", "", "50808", "", "24/7"]]],
-    "AU": ["Australia", ["000"], [["Lifeline", "13 11 14", "", "", "24/7"]]],
-    "NZ": ["New Zealand", ["111"], [["Need to talk? 1737", "1737", "1737", "", "24/7"]]]
+    "US": ["the US", ["911"], [["988 Suicide & Crisis Lifeline", "988", "988", "", "24/7",
+      "https://988lifeline.org/chat"]]],
+    "CA": ["Canada", ["911"], [["9-8-8 Suicide Crisis Helpline", "988", "988", "", "24/7", ""]]],
+    "GB": ["the UK", ["999"], [["Samaritans", "116 123", "", "", "24/7", ""],
+      ["Shout", "", "85258", "SHOUT", "24/7", ""]]],
+    "IE": ["Ireland", ["112", "999"], [["Samaritans", "116 123", "", "", "24/7", ""],
+      ["50808", "", "50808", "", "24/7", ""]]],
+    "AU": ["Australia", ["000"], [["Lifeline", "13 11 14", "0477 13 11 14", "", "24/7", ""]]],
+    "NZ": ["New Zealand", ["111"], [["Need to talk? 1737", "1737", "1737", "", "24/7", ""]]]
   };
+  // Free lines in many countries, for a page whose region is not in LINES.
+  var DIRECTORY = "https://findahelpline.com";
   // No ready message this long after the frame starts, or soon after it loads (an error page
   // loads too), and the chat counts as unavailable.
   var READY_MS = 8000, AFTER_LOAD_MS = 2000;
@@ -127,7 +130,7 @@
     var launcher = document.createElement("button");
     launcher.type = "button";
     launcher.className = "launcher";
-    launcher.textContent = "Questions? Chat with us";
+    launcher.textContent = "Ask our information assistant";
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "mindwork-panel");
     launcher.style.background = accent;
@@ -148,7 +151,7 @@
     function loadFrame() {
       var mine = ++attempt;
       var fresh = document.createElement("iframe");
-      fresh.title = "Chat with the clinic assistant";
+      fresh.title = "The clinic's automated information assistant";
       fresh.src = src;
       fresh.hidden = failed; // a retry keeps the fallback in view until the chat is ready
       function check() { if (mine === attempt && !ready) fail(); }
@@ -213,6 +216,12 @@
         var a = el("a", label + " " + number, parent);
         a.href = scheme + ":" + number.replace(/[^0-9+]/g, "");
       }
+      function web(url, label, parent) {
+        var a = el("a", label, parent);
+        a.href = url;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+      }
       function button(text, action) {
         var b = el("button", text, row);
         b.type = "button";
@@ -239,23 +248,23 @@
       el("h3", "If you or someone else may be in danger, please reach out now:");
       var list = el("ul");
       var lines = LINES[settings.region];
-      function line(name, call, text, word, hours, emergency) {
-        var item = el("li", name + (hours ? " (" + hours + ")" : "") + ": ", list);
-        if (call) link("tel", call, "Call", item);
-        if (text) link("sms", text, word ? "Text " + word + " to" : "Text", item);
-        (emergency || []).forEach(function (n) { link("tel", n, "Call", item); });
+      // Every line is labelled with its region: no number is shown as if it were universal.
+      function region(r, where) {
+        r[2].forEach(function (l) {
+          var item = el("li", where + ": " + l[0] + (l[4] ? " (" + l[4] + ")" : "") + " ", list);
+          if (l[1]) link("tel", l[1], "Call", item);
+          if (l[2]) link("sms", l[2], l[3] ? "Text " + l[3] + " to" : "Text", item);
+          if (l[5]) web(l[5], "Chat online", item);
+        });
+        var item = el("li", where + ", in an emergency: ", list);
+        r[1].forEach(function (n) { link("tel", n, "Call", item); });
       }
-      if (lines) {
-        lines[2].forEach(function (l) { line.apply(null, l); });
-        line("In an emergency", 0, 0, 0, 0, lines[1]);
-      }
-      if (settings.region !== "US") {
-        var us = LINES.US[2][0];
-        line((lines ? "In the US, " : "") + us[0], us[1], us[2], us[3], us[4]);
-        line((lines ? "In the US, i" : "I") + "n an emergency", 0, 0, 0, 0, LINES.US[1]);
-      }
-      el("li", (lines ? "Outside " + lines[0] : "Wherever you are") +
-        ": call your local emergency number", list);
+      if (!lines) el("li", "In an emergency, call your local emergency number.", list);
+      else region(lines, "In " + lines[0]);
+      if (!lines) web(DIRECTORY, "findahelpline.com",
+        el("li", "Free helplines in your country: ", list));
+      if (settings.region !== "US") region(LINES.US, "In the US");
+      if (lines) el("li", "Outside " + lines[0] + ": call your local emergency number", list);
       if (settings.clinic_phone) {
         link("tel", settings.clinic_phone, "Call",
           el("p", "To reach " + (settings.clinic_name || "the clinic") + ": "));
