@@ -110,12 +110,12 @@ UNAVAILABLE_TEXT = (
 )
 UNAVAILABLE_CRISIS_TEXT = (
     "I'm sorry, I couldn't answer just now. Please don't wait for me: the people at these "
-    "numbers can help, right now, day or night."
+    "lines can help right now; the 24/7 ones, day or night."
 )
 UNAVAILABLE_TEXT_ES = "Lo siento, no pude responder ahora mismo. Inténtalo de nuevo en un momento."
 UNAVAILABLE_CRISIS_TEXT_ES = (
-    "Lo siento, no pude responder ahora mismo. No esperes: las personas de estos números pueden "
-    "ayudarte ahora mismo, de día o de noche."
+    "Lo siento, no pude responder ahora mismo. No esperes: las personas de estas líneas pueden "
+    "ayudarte ahora mismo; las de 24 horas, de día o de noche."
 )
 NOTICE_ES = "Esto es información general, no es consejo médico."
 # What a Spanish message is told, in Spanish: the turns it can get (the assistant answers only in
@@ -123,10 +123,10 @@ NOTICE_ES = "Esto es información general, no es consejo médico."
 SPANISH_TEXTS: Dict[str, str] = {
     "utter_crisis": (
         "Me alegra mucho que me lo hayas contado, y siento que estés pasando por esto. Soy un "
-        "asistente automático y no puedo ayudarte en una emergencia, pero las personas de estos "
-        "números sí pueden, ahora mismo, de día o de noche. Si puedes, quédate con alguien de "
-        "confianza o en un lugar seguro mientras pides ayuda. Solo puedo responder en inglés; un "
-        "profesional puede ayudarte.\n\n**¿Estás a salvo ahora mismo?**"
+        "asistente automático y no puedo ayudarte en una emergencia, pero las personas de estas "
+        "líneas sí pueden, ahora mismo; las de 24 horas, de día o de noche. Si puedes, quédate "
+        "con alguien de confianza o en un lugar seguro mientras pides ayuda. Solo puedo responder "
+        "en inglés; un profesional puede ayudarte.\n\n**¿Estás a salvo ahora mismo?**"
     ),
     "utter_other_language": (
         "Lo siento, solo puedo responder en inglés. Un profesional, como tu médico o un "
