@@ -27,7 +27,7 @@ VERBOSE ?=
 export VERBOSE
 LAUNCHER_FLAGS := $(if $(filter-out 0,$(VERBOSE)),--verbose)
 
-.PHONY: help setup system-deps run train test eval realworld crisis-eval crisis-dev bench profile insights lint lock clean
+.PHONY: help setup system-deps run train test test-unit eval realworld crisis-eval crisis-dev bench profile insights lint lock clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ test: train system-deps ## Set up and run every test: lint, data validation, uni
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory eval
+
+test-unit: setup ## Fast, no training and no servers: lint and the unit tests (tests/unit), a few minutes
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest tests/unit
 
 eval: train ## Held-out NLU, crisis and real-style questions (gated); real-style posts and the real-messages sets (reported)
 	$(PY) -m tools.evaluate --model models/current.tar.gz
