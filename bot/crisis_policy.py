@@ -25,7 +25,9 @@ and abstains everywhere else:
    safe. The crisis guard makes most such answers a crisis (the rules then treat them as not
    safe); one it is less sure of keeps the intent `affirm`. A yes (or "I'm safe") to the question
    that the guard's classifier scores at `unsafe_yes_score` or more, or that the guard found
-   worth a check-in, is taken as "not sure": the emergency number first, then the lines.
+   worth a check-in, or that names a means of harm ("yes, I have the pills": pills, a rope, a
+   gun, a blade), is taken as "not sure": the emergency number first, then the lines. The
+   classifier alone is not enough there: a short yes with "pills" in it scores low.
 
 It runs inside the Rasa server, so none of it needs the action server, and it reads only the
 tracker.
@@ -33,6 +35,7 @@ tracker.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -162,6 +165,13 @@ NEVER_AN_ANSWER = frozenset({"crisis"})
 # The turns that ask "Are you safe right now?", and the answers that say yes to it.
 ASKS_IF_SAFE = frozenset({"utter_crisis", "utter_crisis_ask_safety"})
 SAYS_SAFE = frozenset({"affirm", "safe_now"})
+# The means of harm a yes to "Are you safe right now?" may name: after a crisis turn, a yes that
+# names one is not a safe yes, however the classifier scores it.
+MEANS_OF_HARM = re.compile(
+    r"\b(pills?|tablets?|meds|medication|overdose|rope|noose|gun|guns|pistol|rifle|knife|knives|"
+    r"blades?|razors?|bottle|bridge|ledge|roof)\b",
+    re.IGNORECASE,
+)
 NOT_SURE = "utter_crisis_unsure"
 
 
@@ -187,7 +197,8 @@ def yes_but_not_safe(tracker: DialogueStateTracker, min_score: float) -> bool:
     if asked not in ASKS_IF_SAFE:
         return False
     verdict = CrisisVerdict.from_parse_data(message.parse_data)
-    return verdict.is_check_in or verdict.classifier >= min_score
+    names_a_means = MEANS_OF_HARM.search(message.text or "") is not None
+    return verdict.is_check_in or verdict.classifier >= min_score or names_a_means
 
 
 def plan_answer_after_all(tracker: DialogueStateTracker, min_confidence: float) -> Optional[str]:

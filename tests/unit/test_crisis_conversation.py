@@ -40,6 +40,7 @@ from bot.crisis_policy import (
     POINTS_TO_SOMEONE,
     follow_up_due,
     plan_answer_after_all,
+    yes_but_not_safe,
 )
 from bot.marker import PLAN_FINISHED, PLAN_OFFERED, PLAN_SHOWN, PLAN_STARTED, SUPPORT
 from bot.nlg import ClinicNaturalLanguageGenerator, conversation_state, turn_context
@@ -583,6 +584,17 @@ def test_an_unsure_choice_inside_the_plan_is_taken_as_the_steps_answer() -> None
     assert plan_answer_after_all(in_plan("/something_else", "something_else", 0.3), 0.6) is None
     assert plan_answer_after_all(in_plan("i have the pills here", "crisis", 0.3), 0.6) is None
     assert plan_answer_after_all(in_plan(words, "personal_advice", 0.3, filled=True), 0.6) is None
+
+
+def test_a_yes_to_the_safety_question_that_names_a_means_is_not_safe() -> None:
+    lines = turn("i want to die", "crisis", "utter_crisis", 0)
+    for words in ("yes I have the pills", "yeah, the rope is in the garage", "yes. got my gun"):
+        assert yes_but_not_safe(conversation(lines, then=message(words, "affirm", 5)), 0.2), words
+    for words in ("yes", "yes I'm safe, my sister is here", "yeah im at home with my mum"):
+        assert not yes_but_not_safe(conversation(lines, then=message(words, "affirm", 5)), 0.2)
+    # Only in answer to the safety question: elsewhere a yes is a yes.
+    plan = turn("can we make a plan", "make_safety_plan", "utter_ask_plan_coping", 0)
+    assert not yes_but_not_safe(conversation(plan, then=message("yes pills", "affirm", 5)), 0.2)
 
 
 # --- the scenarios and their scores ------------------------------------------------------------
