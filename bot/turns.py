@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from bot import crisis_conversation
+from bot import crisis_conversation, spanish_texts
 from bot.clinic_answers import ClinicAnswers, intake, intake_topic_of_response, intake_topics
 from bot.crisis_conversation import (
     FINISHED_PLAN,
@@ -118,21 +118,9 @@ UNAVAILABLE_CRISIS_TEXT_ES = (
     "ayudarte ahora mismo; las de 24 horas, de día o de noche."
 )
 NOTICE_ES = "Esto es información general, no es consejo médico."
-# What a Spanish message is told, in Spanish: the turns it can get (the assistant answers only in
-# English), and the crisis lines in Spanish with them.
-SPANISH_TEXTS: Dict[str, str] = {
-    "utter_crisis": (
-        "Me alegra mucho que me lo hayas contado, y siento que estés pasando por esto. Soy un "
-        "asistente automático y no puedo ayudarte en una emergencia, pero las personas de estas "
-        "líneas sí pueden, ahora mismo; las de 24 horas, de día o de noche. Si puedes, quédate "
-        "con alguien de confianza o en un lugar seguro mientras pides ayuda. Solo puedo responder "
-        "en inglés; un profesional puede ayudarte.\n\n**¿Estás a salvo ahora mismo?**"
-    ),
-    "utter_other_language": (
-        "Lo siento, solo puedo responder en inglés. Un profesional, como tu médico o un "
-        "terapeuta, puede ayudarte con tu situación."
-    ),
-}
+# What a Spanish message is told, in Spanish: every response's words are in bot/texts_es.yml
+# (bot.spanish_texts), the crisis conversation's in bot/crisis_conversation.yml. A response
+# without Spanish words gets the "only in English" turn (`utter_other_language`'s Spanish).
 GREETING = "utter_greet"
 # Before the nearest topic's answer to a question the article does not answer exactly.
 NEAREST_LEAD = (
@@ -697,12 +685,24 @@ def clinic_line_now(context: TurnContext) -> str:
 
 
 def in_language(response_name: str, response: Dict[str, Any], language: str) -> Dict[str, Any]:
-    """The domain's response in the message's language, where there are words for it."""
+    """The domain's response in the message's language, where there are words for it.
+
+    In Spanish: the words of bot/texts_es.yml (with the button titles of the response's own
+    buttons), else the crisis conversation's; a response already reworded for the crisis
+    conversation keeps its Spanish rewording; a response without Spanish words says, in Spanish,
+    that the assistant answers that only in English, never English text unannounced."""
     if language != SPANISH:
         return response
-    response = crisis_conversation.in_spanish(response_name, response)
-    text = SPANISH_TEXTS.get(response_name)
-    return {**response, "text": text} if text else response
+    reworded = crisis_conversation.reworded(response_name, SPANISH)
+    if reworded and (response.get("text") or "").strip() == reworded.strip():
+        return response
+    conversation = crisis_conversation.in_spanish(response_name, response)
+    translated = spanish_texts.in_spanish(response_name, conversation)
+    if translated is not None:
+        return translated
+    if conversation.get("text") != response.get("text"):
+        return conversation
+    return {**conversation, "text": spanish_texts.only_english_text()}
 
 
 def in_conversation(response_name: str, response: Dict[str, Any], language: str) -> Dict[str, Any]:
