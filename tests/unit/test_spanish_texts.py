@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections import Counter
 from dataclasses import replace
@@ -16,6 +18,8 @@ from bot.settings import ClinicContact, Settings
 from bot.spanish_texts import CONTENT_PATH, SpanishTextsError, parse
 from bot.topics import load_topics
 from bot.turns import NOTICE, NOTICE_ES, TurnContext, compose_turn, in_conversation, in_language
+
+from conftest import ROOT
 
 SPANISH = TurnContext(Settings(), ClinicContact(), "US", language="es")
 # Every turn kind besides the article's answers that a Spanish message must get in Spanish.
@@ -246,3 +250,60 @@ def test_a_mistake_in_the_content_file_stops_the_load_with_its_place(
 def test_the_content_file_as_it_is_parses() -> None:
     texts: List[str] = list(parsed(raw()).responses)
     assert "utter_faq/depression_overview" in texts
+
+
+# --- the widget's own words ----------------------------------------------------------------------
+
+WIDGET = ROOT / "bot" / "widget" / "static"
+
+
+def widget_strings() -> Dict[str, Dict[str, str]]:
+    """The chat page's two tables of its own words (chat.js, between its markers)."""
+    script = (WIDGET / "chat.js").read_text(encoding="utf-8")
+    table = script.split("/* strings */", 1)[1].split("/* end strings */", 1)[0]
+    strings = json.loads(table)
+    assert isinstance(strings, dict)
+    return strings
+
+
+def test_the_widgets_words_are_in_english_and_spanish_with_the_same_keys() -> None:
+    strings = widget_strings()
+    assert set(strings) == {"en", "es"}
+    assert set(strings["en"]) == set(strings["es"])
+    for key, english_words in strings["en"].items():
+        assert strings["es"][key].strip() and strings["es"][key] != english_words, key
+    assert strings["es"]["send"] == "Enviar" and strings["es"]["crisis_toggle"] == "Ayuda en crisis"
+
+
+def test_the_english_words_are_the_chat_pages_as_today() -> None:
+    page = html.unescape((WIDGET / "chat.html").read_text(encoding="utf-8"))
+    english_words = widget_strings()["en"]
+    for key in (
+        "page_title",
+        "title",
+        "close",
+        "subtitle",
+        "crisis_toggle",
+        "clear",
+        "crisis_title",
+        "crisis_done",
+        "conversation",
+        "question_label",
+        "placeholder",
+        "send",
+    ):
+        assert english_words[key] in page, key
+    script = (WIDGET / "chat.js").read_text(encoding="utf-8")
+    code = script.split("/* end strings */", 1)[1]
+    # Every sentence of the widget's own is read from the table, in either language.
+    for key in ("retry", "typing", "failed", "cleared", "unanswered", "plan_print", "not_sent"):
+        assert json.dumps(english_words[key]) not in code, key
+        assert f"T.{key}" in code, key
+
+
+def test_the_loader_passes_the_snippets_or_the_pages_language_to_the_chat() -> None:
+    loader = (WIDGET / "embed.js").read_text(encoding="utf-8")
+    assert 'lang: ["lang", pageLanguage]' in loader
+    assert "document.documentElement.lang" in loader
+    script = (WIDGET / "chat.js").read_text(encoding="utf-8")
+    assert 'pickLanguage(fragment.get("lang"))' in script and "navigator.language" in script
