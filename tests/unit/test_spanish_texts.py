@@ -307,3 +307,46 @@ def test_the_loader_passes_the_snippets_or_the_pages_language_to_the_chat() -> N
     assert "document.documentElement.lang" in loader
     script = (WIDGET / "chat.js").read_text(encoding="utf-8")
     assert 'pickLanguage(fragment.get("lang"))' in script and "navigator.language" in script
+
+
+# --- through the response generator, as Rasa asks for a turn -------------------------------------
+
+
+def spanish_message(intent: str) -> Any:
+    from rasa.shared.core.events import UserUttered
+
+    return UserUttered(
+        "¿qué es el bdnf?",
+        intent={"name": intent, "confidence": 1.0},
+        parse_data={"intent": {"name": intent, "confidence": 1.0}, "language": "es"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("intent", "response", "kind"),
+    [
+        ("faq/bdnf", "utter_faq/bdnf", "answer"),
+        ("greet", "utter_greet", "smalltalk"),
+        ("not_covered", "utter_not_covered", "not_covered"),
+        ("personal_advice", "utter_advice", "advice"),
+    ],
+)
+def test_the_generator_answers_a_spanish_message_in_spanish(
+    domain_responses: Dict[str, Any], intent: str, response: str, kind: str
+) -> None:
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.nlg import ClinicNaturalLanguageGenerator
+
+    generator = ClinicNaturalLanguageGenerator(
+        domain=Domain.from_dict({"responses": domain_responses})
+    )
+    tracker = DialogueStateTracker.from_events("es", [spanish_message(intent)])
+    turn = asyncio.run(generator.generate(response, tracker, "rest"))
+    assert turn is not None
+    assert spanish_texts.load().responses[response].text in turn["text"]
+    assert f"_{NOTICE_ES}_" in turn["text"] and f"_{NOTICE}_" in turn["text"]
+    assert turn["custom"]["kind"] == kind and turn["custom"]["language"] == "es"
