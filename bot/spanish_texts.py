@@ -10,7 +10,7 @@ its place in the file named.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
@@ -28,6 +28,34 @@ BUILT_IN = frozenset({"utter_default", "utter_restart"})
 # The turn a response without Spanish words gets: the assistant answers that only in English.
 ONLY_ENGLISH = "utter_other_language"
 MAX_TITLE = 40
+# The composition pieces bot.turns asks for, with the placeholders each must have.
+PHRASES: Dict[str, Tuple[str, ...]] = {
+    "nearest_lead": (),
+    "check_in_lead": (),
+    "check_in_answer_lead": (),
+    "referral_general": (),
+    "referral_clinic": ("who", "how"),
+    "referral_the_clinic": (),
+    "referral_call": ("phone", "dial"),
+    "referral_book": ("url",),
+    "or": (),
+    "and": (),
+    "ack_medication": ("what",),
+    "ack_your": ("what",),
+    "ack_your_medication": (),
+    "ack_treatment": ("what",),
+    "ack_a_treatment": (),
+    "ack_diagnosis": (),
+    "ack_coping": (),
+    "ack_feelings": (),
+    "ack_help_seeking": (),
+    "ack_default": (),
+    "own_case": (),
+    "own_medication": ("names",),
+    "own_treatment": ("names",),
+    "danger_local": (),
+    "danger": ("reach", "numbers"),
+}
 
 
 class SpanishTextsError(ValueError):
@@ -52,6 +80,8 @@ class SpanishTexts:
     source: Dict[str, str]
     # The sections each topic's answer draws on, by key, the main one first (bot/topics.yml).
     topic_sections: Dict[str, Tuple[str, ...]]
+    # The pieces a turn is composed of around a response (bot.turns), by key.
+    phrases: Dict[str, str] = field(default_factory=dict)
 
     def source_line(self, topic: str) -> str:
         """A topic's Spanish source line: the article and every section its answer draws on."""
@@ -162,12 +192,29 @@ def parse(
             raise SpanishTextsError(
                 f"{CONTENT_PATH.name}: source.{key}: missing or without {needs}"
             )
+    phrases: Dict[str, str] = {}
+    given = _mapping(data, "phrases")
+    for key, fields in PHRASES.items():
+        value = given.get(key)
+        place = f"phrases.{key}"
+        if not isinstance(value, str) or not value.strip():
+            raise SpanishTextsError(f"{CONTENT_PATH.name}: {place}: missing or empty")
+        missing_fields = [name for name in fields if "{" + name + "}" not in value]
+        if missing_fields:
+            raise SpanishTextsError(
+                f"{CONTENT_PATH.name}: {place}: without {', '.join(missing_fields)}"
+            )
+        phrases[key] = value
+    unknown_phrases = sorted(set(given) - set(PHRASES))
+    if unknown_phrases:
+        raise SpanishTextsError(f"{CONTENT_PATH.name}: phrases: unknown {unknown_phrases}")
     return SpanishTexts(
         responses=responses,
         titles=titles,
         sections=sections,
         source={key: str(source[key]) for key in ("one", "many", "and")},
         topic_sections=dict(topic_sections),
+        phrases=phrases,
     )
 
 
@@ -203,3 +250,8 @@ def only_english_text() -> str:
 def topic_title(topic: str) -> Optional[str]:
     """A topic's button title in Spanish."""
     return load().titles.get(topic)
+
+
+def phrase(key: str, **values: str) -> str:
+    """A composition piece in Spanish (`phrases` in bot/texts_es.yml), its placeholders filled."""
+    return load().phrases[key].format(**values)

@@ -43,9 +43,12 @@ from bot.marker import (
     UNAVAILABLE,
     TurnMarker,
 )
+from bot.payload import payload_topic
 from bot.settings import ClinicContact, Settings
-from bot.topics import MENU, buttons_for, load_topics, topic_of_response
+from bot.topics import MENU, RETRIEVAL_INTENT, buttons_for, load_topics, topic_of_response
 
+ENGLISH = "en"
+SPANISH = "es"
 NOTICE = "This is general information, not medical advice."
 GENERAL_REFERRAL = "For your own situation, please talk to your doctor, psychiatrist or therapist."
 
@@ -225,8 +228,10 @@ def clinic_contact_text(contact: ClinicContact) -> str:
     return words["contact"].format(clinic=clinic, ways=words["either"].join(ways))
 
 
-def referral_text(contact: ClinicContact) -> str:
+def referral_text(contact: ClinicContact, language: str = ENGLISH) -> str:
     """Points to the clinic when the deployment or page names one, else to a professional."""
+    if language == SPANISH:
+        return _referral_text_es(contact)
     if contact.is_empty():
         return GENERAL_REFERRAL
     who = contact.name or "the clinic"
@@ -239,10 +244,22 @@ def referral_text(contact: ClinicContact) -> str:
     return f"To talk about your own situation, contact {who}{how}. Your own doctor can help too."
 
 
+def _referral_text_es(contact: ClinicContact) -> str:
+    phrase = spanish_texts.phrase
+    if contact.is_empty():
+        return phrase("referral_general")
+    who = contact.name or phrase("referral_the_clinic")
+    ways = []
+    if contact.phone:
+        ways.append(phrase("referral_call", phone=contact.phone, dial=_dialable(contact.phone)))
+    if contact.booking_url:
+        ways.append(phrase("referral_book", url=contact.booking_url))
+    how = f": {phrase('or').join(ways)}" if ways else ""
+    return phrase("referral_clinic", who=who, how=how)
+
+
 # Where a crisis line is not the first call: someone's body is in danger right now.
 EMERGENCY_FIRST = {"overdose", "medical_emergency"}
-ENGLISH = "en"
-SPANISH = "es"
 
 
 @dataclass(frozen=True)
@@ -545,17 +562,22 @@ def crisis_reminder(
     return f"**{lead or default_lead}** {'; '.join(ways)}."
 
 
-def danger_line(region: str) -> str:
+def danger_line(region: str, language: str = ENGLISH) -> str:
     """The greeting's one sentence on what to do in danger: the region's own lines."""
     regional = crisis_lines_for(region)
+    spanish = language == SPANISH
     if not regional:
+        if spanish:
+            return spanish_texts.phrase("danger_local")
         return "If you're in danger, call your local emergency number."
-    words = _words(ENGLISH)
-    reach = " or ".join(
+    words = _words(language)
+    reach = (spanish_texts.phrase("or") if spanish else " or ").join(
         _reach(line, words) + ("" if line.named_by_number() else f" ({line.name})")
         for line in regional.lines
     )
     numbers = _emergency_numbers(regional.emergency, words)
+    if spanish:
+        return spanish_texts.phrase("danger", reach=reach, numbers=numbers)
     return f"If you're in danger, {reach}; in an emergency, call {numbers}."
 
 
@@ -603,7 +625,7 @@ def compose_turn(
         parts.append(acknowledgement(context))
     nearest = kind == ANSWER and context.nearest
     if nearest:
-        parts.append(NEAREST_LEAD)
+        parts.append(nearest_lead(language))
     parts.append(crisis_conversation.plan_question_lead(response_name, conversation, language))
     parts.append(text)
     if response_name == FINISHED_PLAN:
@@ -611,15 +633,16 @@ def compose_turn(
         lines = lines.split("** ", 1)[-1]  # the lines without the reminder's bold lead
         parts.append(crisis_conversation.plan_text(conversation.plan, language, lines))
     if response_name == GREETING:
-        parts.append(danger_line(context.region))
+        parts.append(danger_line(context.region, language))
     if kind == ADVICE:
-        parts.append(own_treatment_note(context.medications, context.treatments))
+        parts.append(own_treatment_note(context.medications, context.treatments, language))
     elif acknowledged:
         parts.append(acknowledged_note(kind, context))
     if response_name.startswith(REFERRAL_PREFIX):
         parts.append(clinic_line_now(context))
         parts.append(crisis_conversation.region_note(response_name, context.region, language))
-    if topic and topic in load_topics():
+    if topic and topic in load_topics() and language != SPANISH:
+        # A Spanish answer carries its own source line (bot/texts_es.yml).
         parts.append(load_topics()[topic].source)
     carries_lines = kind == CRISIS or urgent
     if response_name == LANGUAGE_RESPONSE:
@@ -630,7 +653,7 @@ def compose_turn(
         lead = None if inside or context.crisis_earlier else _unavailable_lead(language)
         parts.append(crisis_reminder(context.region, clinic_line, lead, language, **hours))
         carries_lines = True
-    footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
+    footer = [referral_text(context.contact, language)] if kind in REFERRAL_KINDS else []
     if kind == CLINIC_ANSWER:
         footer.append(clinic_contact_text(context.contact))
     if language == SPANISH:
@@ -641,8 +664,8 @@ def compose_turn(
     composed = dict(response)
     composed["text"] = "\n\n".join(part for part in parts if part)
     own_buttons = list(response.get("buttons") or [])
-    composed["buttons"] = own_buttons + _buttons(
-        response_name, kind, topic, context, bool(own_buttons)
+    composed["buttons"] = own_buttons + _titled(
+        _buttons(response_name, kind, topic, context, bool(own_buttons)), language
     )
     marker = TurnMarker(
         kind=kind,
@@ -720,6 +743,23 @@ def _unavailable_lead(language: str) -> str:
 CHECK_IN_ANSWER_LEAD = "About your question:"
 
 
+def nearest_lead(language: str) -> str:
+    """The line before the nearest topic's answer, in the turn's language."""
+    return spanish_texts.phrase("nearest_lead") if language == SPANISH else NEAREST_LEAD
+
+
+def _titled(buttons: List[Dict[str, str]], language: str) -> List[Dict[str, str]]:
+    """Topic buttons with their titles in the turn's language (payloads unchanged)."""
+    if language != SPANISH:
+        return buttons
+    titled = []
+    for button in buttons:
+        topic = payload_topic(str(button.get("payload") or ""), RETRIEVAL_INTENT)
+        title = spanish_texts.topic_title(topic) if topic else None
+        titled.append({**button, "title": title} if title else button)
+    return titled
+
+
 def short_answer(text: str) -> str:
     """An answer's first paragraph: what the check-in carries after its question and lines."""
     return text.strip().split("\n\n", 1)[0].strip()
@@ -739,12 +779,19 @@ def compose_check_in(
     topic = topic_of_response(answer_name) or clinic_topic(answer_name, context)
     acknowledged = acknowledges(answer_kind, context)
     nearest = answer_kind == ANSWER and context.nearest
+    language = context.language
+    spanish = language == SPANISH
     parts: List[str] = [(question.get("text") or "").strip()]
     parts.append(
         crisis_resources(
-            context.region, context.settings.crisis_line, CHECK_IN_LEAD, **_clinic_hours(context)
+            context.region,
+            context.settings.crisis_line,
+            spanish_texts.phrase("check_in_lead") if spanish else CHECK_IN_LEAD,
+            language=language,
+            **_clinic_hours(context),
         )
     )
+    lead = spanish_texts.phrase("check_in_answer_lead") if spanish else CHECK_IN_ANSWER_LEAD
     full = (answer.get("text") or "").strip()
     shows_clinic_words = False
     if answer_kind == CLINIC_ANSWER:
@@ -752,25 +799,27 @@ def compose_check_in(
     # The clinic's own answer is kept whole: its first paragraph only says whose words follow.
     short = full if answer_kind == CLINIC_ANSWER else short_answer(full)
     if answer_kind == ADVICE:
-        parts.append(f"{CHECK_IN_ANSWER_LEAD} {acknowledgement(context)} {short}")
-        parts.append(own_treatment_note(context.medications, context.treatments))
+        parts.append(f"{lead} {acknowledgement(context)} {short}")
+        parts.append(own_treatment_note(context.medications, context.treatments, language))
     elif acknowledged:
-        parts.append(f"{CHECK_IN_ANSWER_LEAD} {acknowledgement(context)} {short}")
+        parts.append(f"{lead} {acknowledgement(context)} {short}")
         parts.append(acknowledged_note(answer_kind, context))
     elif nearest:
-        parts.append(f"{CHECK_IN_ANSWER_LEAD} {NEAREST_LEAD} {short}")
+        parts.append(f"{lead} {nearest_lead(language)} {short}")
     else:
-        parts.append(f"{CHECK_IN_ANSWER_LEAD} {short}" if short else "")
-    if topic and topic in load_topics():
+        parts.append(f"{lead} {short}" if short else "")
+    if topic and topic in load_topics() and not spanish:
         parts.append(load_topics()[topic].source)
-    footer = [referral_text(context.contact)] if answer_kind in REFERRAL_KINDS else []
+    footer = [referral_text(context.contact, language)] if answer_kind in REFERRAL_KINDS else []
     if answer_kind == CLINIC_ANSWER:
         footer.append(clinic_contact_text(context.contact))
+    if spanish:
+        footer.append(f"_{NOTICE_ES}_")
     footer.append(f"_{NOTICE}_")
     parts.append(" ".join(footer))
     buttons = list(question.get("buttons") or [])
     if topic and topic in load_topics() and short != full:
-        buttons += buttons_for([topic])  # the whole answer, one tap away
+        buttons += _titled(buttons_for([topic]), language)  # the whole answer, one tap away
     marker = TurnMarker(
         kind=CHECK_IN,
         notice=NOTICE,
@@ -805,6 +854,8 @@ def marker_of(turn: Dict[str, Any]) -> TurnMarker:
 def acknowledgement(context: TurnContext) -> str:
     """The advice turn's first words: what the person told us, before what we cannot do."""
     concern = context.concerns[0] if context.concerns else ""
+    if context.language == SPANISH:
+        return _acknowledgement_es(concern, context)
     if concern == "medication_practical":
         what = f"your {_joined(context.medications)}" if context.medications else "your medication"
         return f"That's an important, practical question about {what}."
@@ -825,6 +876,31 @@ def acknowledgement(context: TurnContext) -> str:
     return "Thank you for telling me about this."
 
 
+def _acknowledgement_es(concern: str, context: TurnContext) -> str:
+    phrase = spanish_texts.phrase
+    if concern == "medication_practical":
+        what = (
+            phrase("ack_your", what=_joined(context.medications, SPANISH))
+            if context.medications
+            else phrase("ack_your_medication")
+        )
+        return phrase("ack_medication", what=what)
+    if concern == "treatment_for_me":
+        what = (
+            _joined(context.treatments, SPANISH)
+            if context.treatments
+            else phrase("ack_a_treatment")
+        )
+        return phrase("ack_treatment", what=what)
+    key = {
+        "diagnosis": "ack_diagnosis",
+        "coping": "ack_coping",
+        "feelings": "ack_feelings",
+        "help_seeking": "ack_help_seeking",
+    }.get(concern, "ack_default")
+    return phrase(key)
+
+
 def acknowledges(kind: str, context: TurnContext) -> Optional[str]:
     """The concern an article (or a clinic's) answer acknowledges first, when the message was
     also about the writer (`TurnContext.acknowledge`); None otherwise."""
@@ -838,21 +914,34 @@ def acknowledged_note(kind: str, context: TurnContext) -> str:
     clinic's answer, its contact line says it; a medication or treatment they named still gets
     its line)."""
     if kind == ANSWER:
-        return own_case_note(context.medications, context.treatments)
-    return own_treatment_note(context.medications, context.treatments)
+        return own_case_note(context.medications, context.treatments, context.language)
+    return own_treatment_note(context.medications, context.treatments, context.language)
 
 
-def own_case_note(medications: Sequence[str], treatments: Sequence[str]) -> str:
+def own_case_note(
+    medications: Sequence[str], treatments: Sequence[str], language: str = ENGLISH
+) -> str:
     """After an article answer to someone who told us about themselves: who can speak to their
     own case."""
-    return own_treatment_note(medications, treatments) or (
+    note = own_treatment_note(medications, treatments, language)
+    if language == SPANISH:
+        return note or spanish_texts.phrase("own_case")
+    return note or (
         "That is what the article says in general; for your own situation, a professional who "
         "knows you and your history is the person to ask."
     )
 
 
-def own_treatment_note(medications: Sequence[str], treatments: Sequence[str]) -> str:
+def own_treatment_note(
+    medications: Sequence[str], treatments: Sequence[str], language: str = ENGLISH
+) -> str:
     """A line about the medication or treatment the person named, or nothing."""
+    if language == SPANISH:
+        if medications:
+            return spanish_texts.phrase("own_medication", names=_joined(medications, SPANISH))
+        if treatments:
+            return spanish_texts.phrase("own_treatment", names=_joined(treatments, SPANISH))
+        return ""
     if medications:
         names = _joined(medications)
         return (
@@ -868,9 +957,10 @@ def own_treatment_note(medications: Sequence[str], treatments: Sequence[str]) ->
     return ""
 
 
-def _joined(names: Sequence[str]) -> str:
+def _joined(names: Sequence[str], language: str = ENGLISH) -> str:
     unique = list(dict.fromkeys(names))[:3]
-    return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1]
+    last = spanish_texts.phrase("and") if language == SPANISH else " and "
+    return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + last + unique[-1]
 
 
 def _buttons(
