@@ -649,7 +649,11 @@ def compose_turn(
         # Not read, so not known to be safe: the lines, in the reader's language where we can.
         parts.append(crisis_resources(context.region, clinic_line, language=language, **hours))
         carries_lines = True
-    elif not carries_lines and (inside or context.crisis_earlier or lines_always):
+    elif not carries_lines and (
+        # A Spanish message is read with less certainty than an English one (a smaller model,
+        # fewer crisis rules): every Spanish turn keeps the lines in reach.
+        inside or context.crisis_earlier or lines_always or language == SPANISH
+    ):
         lead = None if inside or context.crisis_earlier else _unavailable_lead(language)
         parts.append(crisis_reminder(context.region, clinic_line, lead, language, **hours))
         carries_lines = True

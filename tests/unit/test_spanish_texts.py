@@ -350,3 +350,20 @@ def test_the_generator_answers_a_spanish_message_in_spanish(
     assert spanish_texts.load().responses[response].text in turn["text"]
     assert f"_{NOTICE_ES}_" in turn["text"] and f"_{NOTICE}_" in turn["text"]
     assert turn["custom"]["kind"] == kind and turn["custom"]["language"] == "es"
+
+
+def test_every_spanish_turn_keeps_the_crisis_lines_in_reach() -> None:
+    # The Spanish NLU reads with less certainty: an answer, small talk or advice in Spanish all
+    # carry the lines, an English one does not.
+    from bot.settings import ClinicContact, Settings
+    from bot.turns import TurnContext, compose_turn, in_language
+
+    spanish = TurnContext(Settings(), ClinicContact(), "US", language="es")
+    english = TurnContext(Settings(), ClinicContact(), "US")
+    for name in ("utter_faq/bdnf", "utter_greet", "utter_advice", "utter_thank"):
+        response = in_language(name, {"text": "x"}, "es")
+        turn = compose_turn(name, response, spanish)
+        assert turn["custom"]["crisis_resources"] is True, name
+        assert "988" in turn["text"], name
+    plain = compose_turn("utter_faq/bdnf", {"text": "BDNF is..."}, english)
+    assert "crisis_resources" not in plain["custom"]
