@@ -608,7 +608,8 @@ def compose_turn(
     inside = conversation.active or kind in (CRISIS, SUPPORT)
     text = (response.get("text") or "").strip()
     shows_clinic_words = False
-    if kind == CLINIC_ANSWER:
+    if kind == CLINIC_ANSWER and intake_topic_of_response(response_name):
+        # The intake topic's own answer; "that's all it has written" stays what it says.
         text, shows_clinic_words = clinic_words(topic, text, context)
     clinic_line = context.settings.crisis_line
     hours = _clinic_hours(context)
@@ -798,7 +799,7 @@ def compose_check_in(
     lead = spanish_texts.phrase("check_in_answer_lead") if spanish else CHECK_IN_ANSWER_LEAD
     full = (answer.get("text") or "").strip()
     shows_clinic_words = False
-    if answer_kind == CLINIC_ANSWER:
+    if answer_kind == CLINIC_ANSWER and intake_topic_of_response(answer_name):
         full, shows_clinic_words = clinic_words(topic, full, context)
     # The clinic's own answer is kept whole: its first paragraph only says whose words follow.
     short = full if answer_kind == CLINIC_ANSWER else short_answer(full)
