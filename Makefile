@@ -64,6 +64,7 @@ eval: train ## Held-out NLU, crisis and real-style questions (gated); real-style
 		--output results/nlu_heldout_intake.json
 	$(PY) -m tools.evaluate_crisis --model models/current.tar.gz --max-false-positive-rate $(CRISIS_MAX_FPR)
 	$(PY) -m tools.evaluate_questions --model models/current.tar.gz --min-style-accuracy $(QUESTIONS_MIN_STYLE)
+	$(PY) -m tools.evaluate_questions_es --model models/current.tar.gz
 	$(PY) -m tools.evaluate_realworld --model models/current.tar.gz --set tests/posts_realstyle.tsv --halves --output results/posts_realstyle.json
 	$(PY) -m tools.evaluate_realworld --model models/current.tar.gz --set $(REALWORLD_DEV)
 	$(PY) -m tools.evaluate_realworld --model models/current.tar.gz --set $(REALWORLD_DEV_B) --output results/realworld_dev_b.json

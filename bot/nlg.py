@@ -81,7 +81,10 @@ class ClinicNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             answer_name = answered_response(tracker)
             values = {**kwargs, **fill_values(answer_name, context)}
             answer = await super().generate(answer_name, tracker, output_channel, **values)
-            return compose_check_in(answer_name, answer or {}, response, context)
+            # A Spanish check-in asks, and answers, in Spanish (bot/texts_es.yml).
+            response = in_language(utter_action, response, context.language)
+            answer = in_language(answer_name, answer or {}, context.language)
+            return compose_check_in(answer_name, answer, response, context)
         if context.conversation.active:
             response = in_conversation(utter_action, response, context.language)
         response = in_language(utter_action, response, context.language)

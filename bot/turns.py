@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from bot import crisis_conversation
+from bot import crisis_conversation, spanish_texts
 from bot.clinic_answers import ClinicAnswers, intake, intake_topic_of_response, intake_topics
 from bot.crisis_conversation import (
     FINISHED_PLAN,
@@ -43,9 +43,12 @@ from bot.marker import (
     UNAVAILABLE,
     TurnMarker,
 )
+from bot.payload import payload_topic
 from bot.settings import ClinicContact, Settings
-from bot.topics import MENU, buttons_for, load_topics, topic_of_response
+from bot.topics import MENU, RETRIEVAL_INTENT, buttons_for, load_topics, topic_of_response
 
+ENGLISH = "en"
+SPANISH = "es"
 NOTICE = "This is general information, not medical advice."
 GENERAL_REFERRAL = "For your own situation, please talk to your doctor, psychiatrist or therapist."
 
@@ -118,21 +121,9 @@ UNAVAILABLE_CRISIS_TEXT_ES = (
     "ayudarte ahora mismo; las de 24 horas, de día o de noche."
 )
 NOTICE_ES = "Esto es información general, no es consejo médico."
-# What a Spanish message is told, in Spanish: the turns it can get (the assistant answers only in
-# English), and the crisis lines in Spanish with them.
-SPANISH_TEXTS: Dict[str, str] = {
-    "utter_crisis": (
-        "Me alegra mucho que me lo hayas contado, y siento que estés pasando por esto. Soy un "
-        "asistente automático y no puedo ayudarte en una emergencia, pero las personas de estas "
-        "líneas sí pueden, ahora mismo; las de 24 horas, de día o de noche. Si puedes, quédate "
-        "con alguien de confianza o en un lugar seguro mientras pides ayuda. Solo puedo responder "
-        "en inglés; un profesional puede ayudarte.\n\n**¿Estás a salvo ahora mismo?**"
-    ),
-    "utter_other_language": (
-        "Lo siento, solo puedo responder en inglés. Un profesional, como tu médico o un "
-        "terapeuta, puede ayudarte con tu situación."
-    ),
-}
+# What a Spanish message is told, in Spanish: every response's words are in bot/texts_es.yml
+# (bot.spanish_texts), the crisis conversation's in bot/crisis_conversation.yml. A response
+# without Spanish words gets the "only in English" turn (`utter_other_language`'s Spanish).
 GREETING = "utter_greet"
 # Before the nearest topic's answer to a question the article does not answer exactly.
 NEAREST_LEAD = (
@@ -237,8 +228,10 @@ def clinic_contact_text(contact: ClinicContact) -> str:
     return words["contact"].format(clinic=clinic, ways=words["either"].join(ways))
 
 
-def referral_text(contact: ClinicContact) -> str:
+def referral_text(contact: ClinicContact, language: str = ENGLISH) -> str:
     """Points to the clinic when the deployment or page names one, else to a professional."""
+    if language == SPANISH:
+        return _referral_text_es(contact)
     if contact.is_empty():
         return GENERAL_REFERRAL
     who = contact.name or "the clinic"
@@ -251,10 +244,22 @@ def referral_text(contact: ClinicContact) -> str:
     return f"To talk about your own situation, contact {who}{how}. Your own doctor can help too."
 
 
+def _referral_text_es(contact: ClinicContact) -> str:
+    phrase = spanish_texts.phrase
+    if contact.is_empty():
+        return phrase("referral_general")
+    who = contact.name or phrase("referral_the_clinic")
+    ways = []
+    if contact.phone:
+        ways.append(phrase("referral_call", phone=contact.phone, dial=_dialable(contact.phone)))
+    if contact.booking_url:
+        ways.append(phrase("referral_book", url=contact.booking_url))
+    how = f": {phrase('or').join(ways)}" if ways else ""
+    return phrase("referral_clinic", who=who, how=how)
+
+
 # Where a crisis line is not the first call: someone's body is in danger right now.
 EMERGENCY_FIRST = {"overdose", "medical_emergency"}
-ENGLISH = "en"
-SPANISH = "es"
 
 
 @dataclass(frozen=True)
@@ -557,17 +562,22 @@ def crisis_reminder(
     return f"**{lead or default_lead}** {'; '.join(ways)}."
 
 
-def danger_line(region: str) -> str:
+def danger_line(region: str, language: str = ENGLISH) -> str:
     """The greeting's one sentence on what to do in danger: the region's own lines."""
     regional = crisis_lines_for(region)
+    spanish = language == SPANISH
     if not regional:
+        if spanish:
+            return spanish_texts.phrase("danger_local")
         return "If you're in danger, call your local emergency number."
-    words = _words(ENGLISH)
-    reach = " or ".join(
+    words = _words(language)
+    reach = (spanish_texts.phrase("or") if spanish else " or ").join(
         _reach(line, words) + ("" if line.named_by_number() else f" ({line.name})")
         for line in regional.lines
     )
     numbers = _emergency_numbers(regional.emergency, words)
+    if spanish:
+        return spanish_texts.phrase("danger", reach=reach, numbers=numbers)
     return f"If you're in danger, {reach}; in an emergency, call {numbers}."
 
 
@@ -598,7 +608,8 @@ def compose_turn(
     inside = conversation.active or kind in (CRISIS, SUPPORT)
     text = (response.get("text") or "").strip()
     shows_clinic_words = False
-    if kind == CLINIC_ANSWER:
+    if kind == CLINIC_ANSWER and intake_topic_of_response(response_name):
+        # The intake topic's own answer; "that's all it has written" stays what it says.
         text, shows_clinic_words = clinic_words(topic, text, context)
     clinic_line = context.settings.crisis_line
     hours = _clinic_hours(context)
@@ -615,7 +626,7 @@ def compose_turn(
         parts.append(acknowledgement(context))
     nearest = kind == ANSWER and context.nearest
     if nearest:
-        parts.append(NEAREST_LEAD)
+        parts.append(nearest_lead(language))
     parts.append(crisis_conversation.plan_question_lead(response_name, conversation, language))
     parts.append(text)
     if response_name == FINISHED_PLAN:
@@ -623,26 +634,31 @@ def compose_turn(
         lines = lines.split("** ", 1)[-1]  # the lines without the reminder's bold lead
         parts.append(crisis_conversation.plan_text(conversation.plan, language, lines))
     if response_name == GREETING:
-        parts.append(danger_line(context.region))
+        parts.append(danger_line(context.region, language))
     if kind == ADVICE:
-        parts.append(own_treatment_note(context.medications, context.treatments))
+        parts.append(own_treatment_note(context.medications, context.treatments, language))
     elif acknowledged:
         parts.append(acknowledged_note(kind, context))
     if response_name.startswith(REFERRAL_PREFIX):
         parts.append(clinic_line_now(context))
         parts.append(crisis_conversation.region_note(response_name, context.region, language))
-    if topic and topic in load_topics():
+    if topic and topic in load_topics() and language != SPANISH:
+        # A Spanish answer carries its own source line (bot/texts_es.yml).
         parts.append(load_topics()[topic].source)
     carries_lines = kind == CRISIS or urgent
     if response_name == LANGUAGE_RESPONSE:
         # Not read, so not known to be safe: the lines, in the reader's language where we can.
         parts.append(crisis_resources(context.region, clinic_line, language=language, **hours))
         carries_lines = True
-    elif not carries_lines and (inside or context.crisis_earlier or lines_always):
+    elif not carries_lines and (
+        # A Spanish message is read with less certainty than an English one (a smaller model,
+        # fewer crisis rules): every Spanish turn keeps the lines in reach.
+        inside or context.crisis_earlier or lines_always or language == SPANISH
+    ):
         lead = None if inside or context.crisis_earlier else _unavailable_lead(language)
         parts.append(crisis_reminder(context.region, clinic_line, lead, language, **hours))
         carries_lines = True
-    footer = [referral_text(context.contact)] if kind in REFERRAL_KINDS else []
+    footer = [referral_text(context.contact, language)] if kind in REFERRAL_KINDS else []
     if kind == CLINIC_ANSWER:
         footer.append(clinic_contact_text(context.contact))
     if language == SPANISH:
@@ -653,8 +669,8 @@ def compose_turn(
     composed = dict(response)
     composed["text"] = "\n\n".join(part for part in parts if part)
     own_buttons = list(response.get("buttons") or [])
-    composed["buttons"] = own_buttons + _buttons(
-        response_name, kind, topic, context, bool(own_buttons)
+    composed["buttons"] = own_buttons + _titled(
+        _buttons(response_name, kind, topic, context, bool(own_buttons)), language
     )
     marker = TurnMarker(
         kind=kind,
@@ -697,12 +713,24 @@ def clinic_line_now(context: TurnContext) -> str:
 
 
 def in_language(response_name: str, response: Dict[str, Any], language: str) -> Dict[str, Any]:
-    """The domain's response in the message's language, where there are words for it."""
+    """The domain's response in the message's language, where there are words for it.
+
+    In Spanish: the words of bot/texts_es.yml (with the button titles of the response's own
+    buttons), else the crisis conversation's; a response already reworded for the crisis
+    conversation keeps its Spanish rewording; a response without Spanish words says, in Spanish,
+    that the assistant answers that only in English, never English text unannounced."""
     if language != SPANISH:
         return response
-    response = crisis_conversation.in_spanish(response_name, response)
-    text = SPANISH_TEXTS.get(response_name)
-    return {**response, "text": text} if text else response
+    reworded = crisis_conversation.reworded(response_name, SPANISH)
+    if reworded and (response.get("text") or "").strip() == reworded.strip():
+        return response
+    conversation = crisis_conversation.in_spanish(response_name, response)
+    translated = spanish_texts.in_spanish(response_name, conversation)
+    if translated is not None:
+        return translated
+    if conversation.get("text") != response.get("text"):
+        return conversation
+    return {**conversation, "text": spanish_texts.only_english_text()}
 
 
 def in_conversation(response_name: str, response: Dict[str, Any], language: str) -> Dict[str, Any]:
@@ -718,6 +746,23 @@ def _unavailable_lead(language: str) -> str:
 
 # The check-in's answer to the message, kept short: the question and the lines come first.
 CHECK_IN_ANSWER_LEAD = "About your question:"
+
+
+def nearest_lead(language: str) -> str:
+    """The line before the nearest topic's answer, in the turn's language."""
+    return spanish_texts.phrase("nearest_lead") if language == SPANISH else NEAREST_LEAD
+
+
+def _titled(buttons: List[Dict[str, str]], language: str) -> List[Dict[str, str]]:
+    """Topic buttons with their titles in the turn's language (payloads unchanged)."""
+    if language != SPANISH:
+        return buttons
+    titled = []
+    for button in buttons:
+        topic = payload_topic(str(button.get("payload") or ""), RETRIEVAL_INTENT)
+        title = spanish_texts.topic_title(topic) if topic else None
+        titled.append({**button, "title": title} if title else button)
+    return titled
 
 
 def short_answer(text: str) -> str:
@@ -739,38 +784,47 @@ def compose_check_in(
     topic = topic_of_response(answer_name) or clinic_topic(answer_name, context)
     acknowledged = acknowledges(answer_kind, context)
     nearest = answer_kind == ANSWER and context.nearest
+    language = context.language
+    spanish = language == SPANISH
     parts: List[str] = [(question.get("text") or "").strip()]
     parts.append(
         crisis_resources(
-            context.region, context.settings.crisis_line, CHECK_IN_LEAD, **_clinic_hours(context)
+            context.region,
+            context.settings.crisis_line,
+            spanish_texts.phrase("check_in_lead") if spanish else CHECK_IN_LEAD,
+            language=language,
+            **_clinic_hours(context),
         )
     )
+    lead = spanish_texts.phrase("check_in_answer_lead") if spanish else CHECK_IN_ANSWER_LEAD
     full = (answer.get("text") or "").strip()
     shows_clinic_words = False
-    if answer_kind == CLINIC_ANSWER:
+    if answer_kind == CLINIC_ANSWER and intake_topic_of_response(answer_name):
         full, shows_clinic_words = clinic_words(topic, full, context)
     # The clinic's own answer is kept whole: its first paragraph only says whose words follow.
     short = full if answer_kind == CLINIC_ANSWER else short_answer(full)
     if answer_kind == ADVICE:
-        parts.append(f"{CHECK_IN_ANSWER_LEAD} {acknowledgement(context)} {short}")
-        parts.append(own_treatment_note(context.medications, context.treatments))
+        parts.append(f"{lead} {acknowledgement(context)} {short}")
+        parts.append(own_treatment_note(context.medications, context.treatments, language))
     elif acknowledged:
-        parts.append(f"{CHECK_IN_ANSWER_LEAD} {acknowledgement(context)} {short}")
+        parts.append(f"{lead} {acknowledgement(context)} {short}")
         parts.append(acknowledged_note(answer_kind, context))
     elif nearest:
-        parts.append(f"{CHECK_IN_ANSWER_LEAD} {NEAREST_LEAD} {short}")
+        parts.append(f"{lead} {nearest_lead(language)} {short}")
     else:
-        parts.append(f"{CHECK_IN_ANSWER_LEAD} {short}" if short else "")
-    if topic and topic in load_topics():
+        parts.append(f"{lead} {short}" if short else "")
+    if topic and topic in load_topics() and not spanish:
         parts.append(load_topics()[topic].source)
-    footer = [referral_text(context.contact)] if answer_kind in REFERRAL_KINDS else []
+    footer = [referral_text(context.contact, language)] if answer_kind in REFERRAL_KINDS else []
     if answer_kind == CLINIC_ANSWER:
         footer.append(clinic_contact_text(context.contact))
+    if spanish:
+        footer.append(f"_{NOTICE_ES}_")
     footer.append(f"_{NOTICE}_")
     parts.append(" ".join(footer))
     buttons = list(question.get("buttons") or [])
     if topic and topic in load_topics() and short != full:
-        buttons += buttons_for([topic])  # the whole answer, one tap away
+        buttons += _titled(buttons_for([topic]), language)  # the whole answer, one tap away
     marker = TurnMarker(
         kind=CHECK_IN,
         notice=NOTICE,
@@ -805,6 +859,8 @@ def marker_of(turn: Dict[str, Any]) -> TurnMarker:
 def acknowledgement(context: TurnContext) -> str:
     """The advice turn's first words: what the person told us, before what we cannot do."""
     concern = context.concerns[0] if context.concerns else ""
+    if context.language == SPANISH:
+        return _acknowledgement_es(concern, context)
     if concern == "medication_practical":
         what = f"your {_joined(context.medications)}" if context.medications else "your medication"
         return f"That's an important, practical question about {what}."
@@ -825,6 +881,31 @@ def acknowledgement(context: TurnContext) -> str:
     return "Thank you for telling me about this."
 
 
+def _acknowledgement_es(concern: str, context: TurnContext) -> str:
+    phrase = spanish_texts.phrase
+    if concern == "medication_practical":
+        what = (
+            phrase("ack_your", what=_joined(context.medications, SPANISH))
+            if context.medications
+            else phrase("ack_your_medication")
+        )
+        return phrase("ack_medication", what=what)
+    if concern == "treatment_for_me":
+        what = (
+            _joined(context.treatments, SPANISH)
+            if context.treatments
+            else phrase("ack_a_treatment")
+        )
+        return phrase("ack_treatment", what=what)
+    key = {
+        "diagnosis": "ack_diagnosis",
+        "coping": "ack_coping",
+        "feelings": "ack_feelings",
+        "help_seeking": "ack_help_seeking",
+    }.get(concern, "ack_default")
+    return phrase(key)
+
+
 def acknowledges(kind: str, context: TurnContext) -> Optional[str]:
     """The concern an article (or a clinic's) answer acknowledges first, when the message was
     also about the writer (`TurnContext.acknowledge`); None otherwise."""
@@ -838,21 +919,34 @@ def acknowledged_note(kind: str, context: TurnContext) -> str:
     clinic's answer, its contact line says it; a medication or treatment they named still gets
     its line)."""
     if kind == ANSWER:
-        return own_case_note(context.medications, context.treatments)
-    return own_treatment_note(context.medications, context.treatments)
+        return own_case_note(context.medications, context.treatments, context.language)
+    return own_treatment_note(context.medications, context.treatments, context.language)
 
 
-def own_case_note(medications: Sequence[str], treatments: Sequence[str]) -> str:
+def own_case_note(
+    medications: Sequence[str], treatments: Sequence[str], language: str = ENGLISH
+) -> str:
     """After an article answer to someone who told us about themselves: who can speak to their
     own case."""
-    return own_treatment_note(medications, treatments) or (
+    note = own_treatment_note(medications, treatments, language)
+    if language == SPANISH:
+        return note or spanish_texts.phrase("own_case")
+    return note or (
         "That is what the article says in general; for your own situation, a professional who "
         "knows you and your history is the person to ask."
     )
 
 
-def own_treatment_note(medications: Sequence[str], treatments: Sequence[str]) -> str:
+def own_treatment_note(
+    medications: Sequence[str], treatments: Sequence[str], language: str = ENGLISH
+) -> str:
     """A line about the medication or treatment the person named, or nothing."""
+    if language == SPANISH:
+        if medications:
+            return spanish_texts.phrase("own_medication", names=_joined(medications, SPANISH))
+        if treatments:
+            return spanish_texts.phrase("own_treatment", names=_joined(treatments, SPANISH))
+        return ""
     if medications:
         names = _joined(medications)
         return (
@@ -868,9 +962,10 @@ def own_treatment_note(medications: Sequence[str], treatments: Sequence[str]) ->
     return ""
 
 
-def _joined(names: Sequence[str]) -> str:
+def _joined(names: Sequence[str], language: str = ENGLISH) -> str:
     unique = list(dict.fromkeys(names))[:3]
-    return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1]
+    last = spanish_texts.phrase("and") if language == SPANISH else " and "
+    return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + last + unique[-1]
 
 
 def _buttons(

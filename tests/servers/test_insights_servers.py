@@ -32,7 +32,7 @@ SCRIPT: List[List[Tuple[str, Dict[str, Any], Row]]] = [
         ("hello", WIDGET, ("smalltalk", None, None, None, False, True, "widget")),
         ("/faq/bdnf", WIDGET, ("answer", "bdnf", None, None, False, False, "widget")),
         ("how much does ketamine therapy cost", WIDGET,
-         ("not_covered", None, "cost", None, False, False, "widget")),
+         ("clinic_answer", "cost", None, None, False, False, "widget")),
     ],
     [
         ("i want to kill myself", PAGE, ("crisis", None, None, None, True, True, "api")),

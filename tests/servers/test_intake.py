@@ -183,7 +183,7 @@ FOLLOW_UPS: List[Tuple[List[str], str, Expected]] = [
         ("not_covered", None, "when it comes to depression"),
     ),
     (
-        ["how is esketamine different from ketamine?"],
+        ["does psilocybin therapy work for depression?"],
         "why can't you tell me",
         ("not_covered", None, "Guessing about health or treatment could mislead you"),
     ),

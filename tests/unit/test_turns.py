@@ -741,7 +741,10 @@ def test_a_spanish_crisis_is_a_crisis_turn_in_spanish(domain_responses: Dict[str
     turn = compose_turn("utter_crisis", crisis, context)
     text = turn["text"]
     assert text.startswith("**Si alguien ha tomado demasiado") and "(tel:911)" in text
-    assert text.index("(tel:911)") < text.index("marca el **2**") < text.index("Solo puedo")
+    assert text.index("(tel:911)") < text.index("marca el **2**") < text.index("Me alegra mucho")
+    # The whole assistant answers in Spanish now (issue 20): the crisis turn no longer says
+    # it answers only in English.
+    assert "Solo puedo" not in text
     assert turn["custom"]["kind"] == "crisis" and turn["custom"]["language"] == "es"
     uk = compose_turn("utter_crisis", crisis, replace(context, region="GB"))["text"]
     assert "Llama al **116 123**" in uk and "Envía **SHOUT** al **85258**" in uk

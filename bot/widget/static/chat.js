@@ -23,6 +23,101 @@
     if (!new RegExp(rule.pattern, rule.flags).test(value)) return;
     metadata[key] = rule.upper ? value.toUpperCase() : value;
   });
+  // --- the widget's own words, in English or Spanish -------------------------------------------
+  // Spanish when the embed snippet's data-lang says so, or the host page's lang (the loader passes
+  // either as `lang` in the fragment), else when the browser's language is Spanish; English
+  // otherwise. The bot's turns come in the message's language from the server. The table between
+  // the markers is JSON (tests/unit/test_spanish_texts.py reads it: both languages, same keys).
+  var STRINGS = /* strings */ {
+    "en": {
+      "page_title": "Questions about depression and ketamine: automated assistant",
+      "title": "Depression & ketamine questions",
+      "close": "Close chat",
+      "subtitle": "Automated assistant · no one at the clinic reads this chat",
+      "subtitle_clinic": " · automated assistant · no one there reads this chat",
+      "crisis_toggle": "Crisis help",
+      "clear": "Clear chat",
+      "crisis_title": "Crisis help, now",
+      "crisis_done": "Back to the chat",
+      "conversation": "Conversation",
+      "question_label": "Your question",
+      "placeholder": "Ask a question…",
+      "send": "Send",
+      "you_said": "You said: ",
+      "not_sent": "Not sent yet",
+      "crisis_resources": "Crisis resources: ",
+      "assistant": "Assistant: ",
+      "suggested": "Suggested questions",
+      "plan_group": "Your safety plan",
+      "plan_print": "Print my plan",
+      "plan_save": "Save as a file",
+      "plan_file": "my-safety-plan.txt",
+      "plan_saved": "Your safety plan was saved as a file on this device.",
+      "retry": "Retry",
+      "typing": "The assistant is typing…",
+      "slow": "Still working on it, thank you for waiting…",
+      "failed": "Couldn't reach the assistant. Your message is kept.",
+      "failed_announce": "Couldn't reach the assistant. Your message is kept; use Retry to send it again.",
+      "cleared": "Conversation cleared.",
+      "unanswered": "Your last message wasn't answered."
+    },
+    "es": {
+      "page_title": "Preguntas sobre depresión y ketamina: asistente automático",
+      "title": "Preguntas sobre depresión y ketamina",
+      "close": "Cerrar el chat",
+      "subtitle": "Asistente automático · nadie de la clínica lee este chat",
+      "subtitle_clinic": " · asistente automático · nadie de allí lee este chat",
+      "crisis_toggle": "Ayuda en crisis",
+      "clear": "Borrar el chat",
+      "crisis_title": "Ayuda en crisis, ahora",
+      "crisis_done": "Volver al chat",
+      "conversation": "Conversación",
+      "question_label": "Tu pregunta",
+      "placeholder": "Escribe tu pregunta…",
+      "send": "Enviar",
+      "you_said": "Dijiste: ",
+      "not_sent": "Todavía no se envió",
+      "crisis_resources": "Recursos de crisis: ",
+      "assistant": "Asistente: ",
+      "suggested": "Preguntas sugeridas",
+      "plan_group": "Tu plan de seguridad",
+      "plan_print": "Imprimir mi plan",
+      "plan_save": "Guardar como archivo",
+      "plan_file": "mi-plan-de-seguridad.txt",
+      "plan_saved": "Tu plan de seguridad se guardó como archivo en este dispositivo.",
+      "retry": "Reintentar",
+      "typing": "El asistente está escribiendo…",
+      "slow": "Sigo en ello, gracias por esperar…",
+      "failed": "No se pudo contactar al asistente. Tu mensaje se guardó.",
+      "failed_announce": "No se pudo contactar al asistente. Tu mensaje se guardó; usa Reintentar para enviarlo de nuevo.",
+      "cleared": "Conversación borrada.",
+      "unanswered": "Tu último mensaje no recibió respuesta."
+    }
+  } /* end strings */;
+  function pickLanguage(asked) {
+    asked = (asked || "").trim().toLowerCase().slice(0, 2);
+    if (STRINGS.hasOwnProperty(asked)) return asked;
+    var browser = (navigator.language || "").toLowerCase();
+    return browser.slice(0, 2) === "es" ? "es" : "en";
+  }
+  var lang = pickLanguage(fragment.get("lang"));
+  var T = STRINGS[lang];
+  // The page's own words, as chat.html has them in English.
+  if (lang !== "en") {
+    document.documentElement.lang = lang;
+    document.title = T.page_title;
+    $("title").textContent = T.title;
+    $("close").setAttribute("aria-label", T.close);
+    $("subtitle").textContent = T.subtitle;
+    crisisToggle.textContent = T.crisis_toggle;
+    $("clear").textContent = T.clear;
+    $("crisis-title").textContent = T.crisis_title;
+    $("crisis-done").textContent = T.crisis_done;
+    transcript.setAttribute("aria-label", T.conversation);
+    document.querySelector("label[for='message']").textContent = T.question_label;
+    input.placeholder = T.placeholder;
+    sendButton.textContent = T.send;
+  }
   var region = metadata.region || config.region;
   // The greeting names the lines of the page's region (any other region: the local number).
   var byRegion = config.greeting.by_region;
@@ -35,7 +130,7 @@
   var accent = fragment.get("accent");
   if (accent && /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(accent)) applyAccent(accent);
   if (metadata.clinic_name) {
-    $("subtitle").textContent = metadata.clinic_name + " · automated assistant · no one there reads this chat";
+    $("subtitle").textContent = metadata.clinic_name + T.subtitle_clinic;
   }
 
   function applyAccent(hex) {
@@ -186,10 +281,10 @@
     if (turn.hidden) return;
     var node = el("div", "turn user");
     var bubble = node.appendChild(el("div", "bubble"));
-    bubble.appendChild(el("span", "sr-only", "You said: "));
+    bubble.appendChild(el("span", "sr-only", T.you_said));
     bubble.appendChild(document.createTextNode(turn.shown || turn.text));
     if (accentUser) { bubble.style.background = accentUser.background; bubble.style.color = accentUser.color; }
-    if (turn.failed) node.appendChild(el("div", "failed-note", "Not sent yet"));
+    if (turn.failed) node.appendChild(el("div", "failed-note", T.not_sent));
     transcript.appendChild(node);
   }
   // A bot turn: its messages, then the notice from its marker as a quiet footer.
@@ -199,7 +294,7 @@
       (marker.kind === "support" ? " support" : ""));
     node.dataset.kind = marker.kind || "";
     var bubble = node.appendChild(el("div", "bubble"));
-    bubble.appendChild(el("span", "sr-only", marker.kind === "crisis" ? "Crisis resources: " : "Assistant: "));
+    bubble.appendChild(el("span", "sr-only", marker.kind === "crisis" ? T.crisis_resources : T.assistant));
     var notice = marker.notice || config.notice;
     var buttons = [];
     turn.messages.forEach(function (message) {
@@ -216,7 +311,7 @@
     if (buttons.length) {
       var row = node.appendChild(el("div", "buttons"));
       row.setAttribute("role", "group");
-      row.setAttribute("aria-label", "Suggested questions");
+      row.setAttribute("aria-label", T.suggested);
       buttons.forEach(function (b) {
         if (!b || typeof b.title !== "string" || typeof b.payload !== "string") return;
         var button = row.appendChild(el("button", "", b.title));
@@ -240,25 +335,25 @@
   function planTools(node, bubble) {
     var row = node.appendChild(el("div", "plan-tools"));
     row.setAttribute("role", "group");
-    row.setAttribute("aria-label", "Your safety plan");
-    var print = row.appendChild(el("button", "", "Print my plan"));
+    row.setAttribute("aria-label", T.plan_group);
+    var print = row.appendChild(el("button", "", T.plan_print));
     print.type = "button";
     print.addEventListener("click", function () {
       document.querySelectorAll(".print-target").forEach(function (n) { n.classList.remove("print-target"); });
       node.classList.add("print-target");
       window.print();
     });
-    var save = row.appendChild(el("button", "", "Save as a file"));
+    var save = row.appendChild(el("button", "", T.plan_save));
     save.type = "button";
     save.addEventListener("click", function () {
       var link = document.createElement("a");
       link.href = URL.createObjectURL(new Blob([planText(bubble)], { type: "text/plain;charset=utf-8" }));
-      link.download = "my-safety-plan.txt";
+      link.download = T.plan_file;
       document.body.appendChild(link);
       link.click();
       link.remove();
       setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
-      announce("Your safety plan was saved as a file on this device.");
+      announce(T.plan_saved);
     });
   }
 
@@ -292,7 +387,7 @@
       statusBox.appendChild(document.createTextNode(text));
     }
     if (retry) {
-      var again = statusBox.appendChild(el("button", "retry", "Retry"));
+      var again = statusBox.appendChild(el("button", "retry", T.retry));
       again.type = "button";
       again.addEventListener("click", retry);
     }
@@ -315,10 +410,10 @@
     if (!turn || turn.from !== "user") return;
     busy = true;
     sendButton.disabled = true;
-    setStatus("typing", "The assistant is typing…");
+    setStatus("typing", T.typing);
     var controller = new AbortController();
     var slow = setTimeout(function () {
-      setStatus("typing", "Still working on it, thank you for waiting…");
+      setStatus("typing", T.slow);
     }, SLOW_MS);
     var timeout = setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
     fetch(config.webhook, {
@@ -348,14 +443,14 @@
       turn.failed = true;
       save();
       render();
-      setStatus("error", "Couldn't reach the assistant. Your message is kept.", function () {
+      setStatus("error", T.failed, function () {
         turn.failed = false;
         save();
         render();
         deliver();
         input.focus();
       });
-      announce("Couldn't reach the assistant. Your message is kept; use Retry to send it again.");
+      announce(T.failed_announce);
     }).then(function () {
       clearTimeout(slow);
       clearTimeout(timeout);
@@ -420,7 +515,7 @@
     save();
     setStatus("", "");
     render();
-    announce("Conversation cleared.");
+    announce(T.cleared);
     input.focus();
   });
 
@@ -465,7 +560,7 @@
   if (last && last.from === "user") {
     last.failed = true;
     render();
-    setStatus("error", "Your last message wasn't answered.", function () {
+    setStatus("error", T.unanswered, function () {
       last.failed = false; save(); render(); deliver();
     });
   }

@@ -41,8 +41,14 @@
     accent: ["accent", function (v) {
       v = v.trim();
       return /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(v) ? v : null;
-    }]
+    }],
+    // The chat's own words: "es" or "en" (a tag such as "es-MX" counts by its language).
+    lang: ["lang", pageLanguage]
   };
+  function pageLanguage(v) {
+    v = (v || "").trim().toLowerCase();
+    return /^(en|es)(-[a-z0-9]{1,8})*$/.test(v) ? v.slice(0, 2) : null;
+  }
   var settings = {};
   Object.keys(RULES).forEach(function (key) {
     var value = data[key];
@@ -55,6 +61,9 @@
       settings[RULES[key][0]] = clean;
     }
   });
+  // Without data-lang, a page whose own lang is Spanish gets the chat's words in Spanish (else the
+  // chat page follows the browser's language).
+  if (!settings.lang && pageLanguage(document.documentElement.lang) === "es") settings.lang = "es";
   var accent = settings.accent || "#1d5c8f";
   var accentText = readableOn(accent);
 
