@@ -79,7 +79,11 @@ WIRE = [
         "spanish",
         '{"kind": "out_of_scope", "notice": "%s", "crisis_resources": true, "language": "es"}',
     ),
-    ("utter_greet", "spanish", '{"kind": "smalltalk", "notice": "%s", "language": "es"}'),
+    (
+        "utter_greet",
+        "spanish",
+        '{"kind": "smalltalk", "notice": "%s", "crisis_resources": true, "language": "es"}',
+    ),
 ]
 
 
