@@ -32,7 +32,11 @@ def assert_safe_turn(reply: List[Dict[str, Any]]) -> Dict[str, Any]:
     assert "not medical advice" in text_of(reply)
     assert marker["notice"] == NOTICE
     if marker["kind"] in REFERRAL_KINDS:
-        assert "doctor" in text_of(reply) or "contact" in text_of(reply)
+        text = text_of(reply)
+        if marker.get("language") == "es":
+            assert "médico" in text or "contacta" in text
+        else:
+            assert "doctor" in text or "contact" in text
     return marker
 
 
@@ -209,12 +213,15 @@ def test_a_spanish_question_is_answered_in_spanish_with_the_lines(
 ) -> None:
     reply = assistant.send(new_sender(), "¿Qué es la ketamina y cómo funciona?")
     marker = assert_safe_turn(reply)
-    assert marker["kind"] == "out_of_scope" and marker["language"] == "es"
+    # An article answer in Spanish (bot/texts_es.yml), about ketamine, with the lines in reach
+    # (every Spanish turn keeps them) and both notices.
+    assert marker["kind"] == "answer" and marker["language"] == "es"
+    assert str(marker["topic"]).startswith("ketamine")
     assert marker["crisis_resources"] is True
     text = text_of(reply)
-    assert "solo puedo responder en inglés" in text and "profesional" in text
-    assert "Llama al **988** y marca el **2**, o envía **AYUDA** al **988**" in text
-    assert "(tel:911)" in text
+    assert "ketamina" in text and "_Fuente: el artículo (en inglés)" in text
+    assert "Esto es información general, no es consejo médico." in text
+    assert "**988**" in text
 
 
 def test_a_spanish_crisis_is_a_crisis_turn_in_spanish(
