@@ -1,7 +1,8 @@
 """A message in another language gets a turn it can read, and a crisis in Spanish is a crisis.
 
-The assistant answers only in English, and its NLU and crisis rules only read English: a Spanish
-"quiero morir, ya no aguanto más" used to get the out-of-scope menu and no crisis line. This
+The English NLU and crisis rules only read English: a Spanish "quiero morir, ya no aguanto más"
+used to get the out-of-scope menu and no crisis line. (A Spanish message this component gives the
+language turn is then read by `bot.nlu.spanish_topics`, which answers it in Spanish when it can.) This
 component runs after the crisis guard and the personal-message router, before the
 FallbackClassifier, and:
 
