@@ -2,8 +2,8 @@
 
 The English NLU and crisis rules only read English: a Spanish "quiero morir, ya no aguanto más"
 used to get the out-of-scope menu and no crisis line. (A Spanish message this component gives the
-language turn is then read by `bot.nlu.spanish_topics`, which answers it in Spanish when it can.) This
-component runs after the crisis guard and the personal-message router, before the
+language turn is then read by `bot.nlu.spanish_topics`, which answers it in Spanish when it can.)
+This component runs after the crisis guard and the personal-message router, before the
 FallbackClassifier, and:
 
 - leaves a message alone unless it is confidently in another language (`LanguageDetector`);
