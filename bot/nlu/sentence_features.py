@@ -71,7 +71,8 @@ class SentenceEmbedder(GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
         # A rebuilt encoder (another model package) retrains everything that reads its vectors.
-        meta = Path(config["encoder_directory"]) / META_FILE
+        # Rasa may pass the config as written in config.yml, without the defaults.
+        meta = Path(config.get("encoder_directory") or DEFAULT_DIRECTORY) / META_FILE
         return meta.read_text(encoding="utf-8") if meta.exists() else None
 
     def __init__(

@@ -561,3 +561,12 @@ def test_with_meaning_weight_zero_the_sentence_vector_changes_nothing(
     expected = ranking(without_vectors, held_out(nlp, None))
     assert ranking(with_vectors, held_out(nlp, trained_embedder)) == expected
     assert ranking(with_vectors, held_out(nlp, None)) == expected
+
+
+def test_the_fingerprint_addon_reads_the_default_directory_without_a_config() -> None:
+    # Rasa passes the config as written (without the defaults) when it trains from scratch.
+    from bot.nlu.sentence_features import SentenceEmbedder
+
+    written = SentenceEmbedder.fingerprint_addon({})
+    defaults = SentenceEmbedder.fingerprint_addon(SentenceEmbedder.get_default_config())
+    assert written == defaults
