@@ -23,7 +23,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from bot.launcher import start_rasa_server, wait_until_ready
+from bot.launcher import demo_answers_env, start_rasa_server, wait_until_ready
 from bot.settings import PAGE_FIELDS, page_field_rules
 from bot.widget.channel import asset
 
@@ -580,9 +580,10 @@ def test_the_server_stopped_mid_conversation_shows_a_retry_and_keeps_the_message
         shot(page, "09-server-down-retry")
     finally:
         port = servers["rasa_port"]
-        servers["processes"][1] = start_rasa_server(
-            port, servers["endpoints"], {"WIDGET_DEMO_ORIGIN": servers["demo_origin"]}
-        )
+        # Started as the suite's servers are: with the demo clinic's answers, which later
+        # tests (tests/servers/test_intake.py) read.
+        env = {"WIDGET_DEMO_ORIGIN": servers["demo_origin"], **demo_answers_env()}
+        servers["processes"][1] = start_rasa_server(port, servers["endpoints"], env)
         wait_until_ready(f"http://localhost:{port}/webhooks/rest/", servers["processes"][1], 180)
     started = time.monotonic()
     status.get_by_role("button", name="Retry").click()
